@@ -15,10 +15,9 @@ from torch import Tensor
 import torchvision
 
 # %% auto #0
-__all__ = ['BACKBONES', 'DEFAULT_LAYERS', 'LITE0_MEAN', 'LITE0_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'FrozenBatchNorm2d',
-           'freeze_batchnorm', 'dilate_resnet_layer', 'PyramidBackbone', 'read_state_dict', 'load_network_weights',
-           'resnet_network', 'resnet_stages', 'lite0_weights_file', 'lite0_network', 'lite0_stages', 'build_backbone',
-           'find_davis_root']
+__all__ = ['BACKBONES', 'DEFAULT_LAYERS', 'LITE0_MEAN', 'LITE0_STD', 'FrozenBatchNorm2d', 'freeze_batchnorm',
+           'dilate_resnet_layer', 'PyramidBackbone', 'read_state_dict', 'load_network_weights', 'resnet_network',
+           'resnet_stages', 'lite0_weights_file', 'lite0_network', 'lite0_stages', 'build_backbone']
 
 # %% ../nbs/01_backbone.ipynb #d75343c1
 class FrozenBatchNorm2d(nn.BatchNorm2d):
@@ -116,7 +115,7 @@ BACKBONES = ('resnet50', 'resnet18', 'lite0')
 DEFAULT_LAYERS = {'resnet50': ('layer2', 'layer3', 'layer4'), 'resnet18': ('layer2', 'layer3', 'layer4'),
                   'lite0': ('stage2', 'stage4', 'stage6')}
 LITE0_MEAN = LITE0_STD = (0.5, 0.5, 0.5)
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+from .data import IMAGENET_MEAN, IMAGENET_STD  # one definition, in the data module
 
 # %% ../nbs/01_backbone.ipynb #94539bd3
 def read_state_dict(path, # a file written by `torch.save(model.state_dict(), path)`
@@ -245,16 +244,3 @@ def build_backbone(name:str='resnet50', # 'resnet50' | 'resnet18' | 'lite0'
     backbone = PyramidBackbone(stages, channels, layers=tuple(layers or DEFAULT_LAYERS[name]), out_dim=out_dim,
                                relu_features=relu_features, mean=mean, std=std, stride=8, name=name)
     return freeze_batchnorm(backbone, train_bn_affine)
-
-# %% ../nbs/01_backbone.ipynb #41954a94
-def find_davis_root():
-    "The DAVIS-20 folder via `srpnet.data.find_davis20` when that module exists, else `<repo>/../shared/data/davis20`."
-    try:
-        from srpnet.data import find_davis20
-        return find_davis20()
-    except ImportError:
-        here = Path.cwd().resolve()
-        for base in (here, *here.parents):
-            cand = base.parent/'shared'/'data'/'davis20'
-            if (cand/'JPEGImages').is_dir(): return cand
-        return None
