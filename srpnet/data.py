@@ -10,7 +10,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'VOC_CLASSES', 'SYNTH_VERS
            'read_id_list', 'Pascal5i', 'Synth5i', 'render_coco_mask', 'Coco20i', 'find_davis20', 'Davis5i',
            'denormalise', 'overlay', 'show_episode']
 
-# %% ../nbs/00_data.ipynb #f7808a62
+# %% ../nbs/00_data.ipynb #3c699f29
 import contextlib, io, json, os, shutil, warnings
 from collections import defaultdict
 from dataclasses import dataclass, asdict
@@ -21,14 +21,14 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-# %% ../nbs/00_data.ipynb #f91b2d17
+# %% ../nbs/00_data.ipynb #839d8c60
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IGNORE = 255  # ignore label (VOC object borders); never a class id
 VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
                'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor']
 
-# %% ../nbs/00_data.ipynb #988812cd
+# %% ../nbs/00_data.ipynb #f930f921
 @dataclass
 class EpisodeSpec:
     "An episode before any pixel is read; a pure function of (dataset, fold, split, way, shot, seed, index)"
@@ -61,7 +61,7 @@ class Episode:
         return (f"Episode({C}-way {K}-shot, classes {self.spec.class_ids}, queries {self.spec.query_ids}, "
                 f"images {tuple(self.query_images.shape[-2:])})")
 
-# %% ../nbs/00_data.ipynb #ec893581
+# %% ../nbs/00_data.ipynb #e062e45f
 def read_rgb(path) -> Image.Image:
     "Open an image as 8-bit RGB; grayscale (L, LA), palette (P), RGBA and CMYK files are converted"
     path = Path(path)
@@ -109,7 +109,7 @@ def resize_label(label:np.ndarray, size) -> tuple:
         out[area > 0] = value; n_restored += 1
     return out, n_restored
 
-# %% ../nbs/00_data.ipynb #85726a1b
+# %% ../nbs/00_data.ipynb #a53d206e
 class FewShotDataset(Dataset):
     "C-way K-shot episodes over `class_images` (class id -> image ids); subclasses read the pixels"
     def __init__(self, root, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=417,
@@ -147,7 +147,7 @@ class FewShotDataset(Dataset):
         return (f"{type(self).__name__}(root={self.root}, fold={self.fold}, split={self.split!r}, shot={self.shot}, way={self.way}, "
                 f"episodes={len(self)}, size={self.size}, classes={self.episode_classes})")
 
-# %% ../nbs/00_data.ipynb #f966a59d
+# %% ../nbs/00_data.ipynb #b51a45a6
 def _pick(rng, pool:list, n:int) -> list:
     "n distinct items of pool, uniformly"
     return [pool[j] for j in rng.choice(len(pool), n, replace=False)]
@@ -180,7 +180,7 @@ def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
 
 FewShotDataset.spec = spec
 
-# %% ../nbs/00_data.ipynb #b17179df
+# %% ../nbs/00_data.ipynb #9106cbd9
 def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
     "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right)"
     img = read_rgb(self._image_path(image_id))
@@ -223,7 +223,7 @@ def episode(self:FewShotDataset, spec:EpisodeSpec) -> Episode:
 
 FewShotDataset.load_image, FewShotDataset.load_label, FewShotDataset.episode = load_image, load_label, episode
 
-# %% ../nbs/00_data.ipynb #3ab63878
+# %% ../nbs/00_data.ipynb #8c1ffea1
 def save_episodes(self:FewShotDataset, path, n:int|None=None) -> Path:
     "Write the first `n` (default all) episode specs to `path` as a JSON list"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,8 +248,8 @@ def class_counts(self:FewShotDataset) -> dict:
 
 FewShotDataset.save_episodes, FewShotDataset.load_episodes, FewShotDataset.class_counts = save_episodes, load_episodes, class_counts
 
-# %% ../nbs/00_data.ipynb #eaf78bd7
-SYNTH_VERSION = 1
+# %% ../nbs/00_data.ipynb #fb9841e3
+SYNTH_VERSION = 2
 SYNTH_PALETTES = np.array([[[220, 40, 40], [250, 210, 60]], [[30, 60, 200], [235, 235, 235]], [[30, 150, 60], [20, 20, 20]],
                            [[200, 50, 180], [60, 210, 220]], [[240, 130, 20], [20, 30, 90]]], np.float32)
 _PALETTE_NAMES = ['red/yellow', 'blue/white', 'green/black', 'magenta/cyan', 'orange/navy']
@@ -291,26 +291,30 @@ def _texture(klass:int, x, y, rng) -> np.ndarray:
         else: t = np.sin(2 * np.pi * (y + np.abs(x % 12 - 6)) / 8)
     return np.clip(0.5 + 0.7 * t, 0, 1).astype(np.float32)
 
-def _blob(rng, yy, xx, size) -> tuple:
-    "A random smooth star-shaped mask (bool [H,W]) and its centre"
+def _blob(rng, size) -> tuple:
+    "A random smooth star-shaped object: (window slices, bool mask inside the window, centre x, centre y)"
     cx, cy = rng.uniform(0.2, 0.8, 2) * size
     r0, rot, aspect = rng.uniform(0.13, 0.3) * size, rng.uniform(0, np.pi), np.exp(rng.uniform(-0.35, 0.35))
+    k = np.arange(2, 6)[:, None, None]
+    amp, phase = rng.uniform(0, 0.25, 4)[:, None, None] / (k - 1), rng.uniform(0, 2 * np.pi, 4)[:, None, None]
+    reach = r0 * (1 + amp.sum()) * max(aspect, 1 / aspect) + 1     # no pixel of the shape lies farther from the centre
+    window = tuple(slice(max(0, int(c - reach)), min(size, int(c + reach) + 1)) for c in (cy, cx))
+    yy, xx = np.mgrid[window].astype(np.float32)
     dx, dy = xx - cx, yy - cy
     u, v = (dx * np.cos(rot) + dy * np.sin(rot)) * aspect, (-dx * np.sin(rot) + dy * np.cos(rot)) / aspect
-    theta, k = np.arctan2(v, u), np.arange(2, 6)[:, None, None]
-    amp, phase = rng.uniform(0, 0.25, 4)[:, None, None] / (k - 1), rng.uniform(0, 2 * np.pi, 4)[:, None, None]
-    return np.hypot(u, v) < r0 * (1 + (amp * np.cos(k * theta + phase)).sum(0)), cx, cy
+    inside = np.hypot(u, v) < r0 * (1 + (amp * np.cos(k * np.arctan2(v, u) + phase)).sum(0))
+    return window, inside, cx, cy
 
 def _synth_image(rng, size:int) -> tuple:
     "One Synth-5i image (uint8 [S,S,3]) and its class mask (uint8 [S,S], 255 on borders)"
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     grey = rng.uniform(70, 190, 2)[:, None] + rng.uniform(-20, 20, (2, 3))    # low-saturation background colours
     t = 0.7 * _smooth_noise(rng, (size, size), size / 4) + 0.3 * _smooth_noise(rng, (size, size), size / 16)
     img = grey[0] * (1 - t[..., None]) + grey[1] * t[..., None]
     mask = np.zeros((size, size), np.uint8)
     unit = size / 160                                                     # texture scale follows the image size
     for klass in rng.choice(20, rng.integers(1, 4), replace=False):
-        inside, cx, cy = _blob(rng, yy, xx, size)
+        window, inside, cx, cy = _blob(rng, size)        # the object lies in img[window]
+        yy, xx = np.mgrid[window].astype(np.float32)
         a, s = np.deg2rad(rng.uniform(-8, 8)), unit * rng.uniform(0.85, 1.15)
         dx, dy = xx - cx + rng.uniform(-50, 50), yy - cy + rng.uniform(-50, 50)   # random texture phase
         x, y = (dx * np.cos(a) + dy * np.sin(a)) / s, (-dx * np.sin(a) + dy * np.cos(a)) / s
@@ -318,7 +322,7 @@ def _synth_image(rng, size:int) -> tuple:
         f, v = divmod(int(klass), 4)
         colours = SYNTH_PALETTES[(v + f) % 5] + rng.normal(0, 12, (2, 3))
         obj = (colours[0] * (1 - t) + colours[1] * t) * rng.uniform(0.85, 1.15)
-        img[inside], mask[inside] = obj[inside], klass + 1
+        img[window][inside], mask[window][inside] = obj[inside], klass + 1
     img += rng.normal(0, 5, img.shape)
     border = np.zeros_like(mask, bool)
     border[1:] |= mask[1:] != mask[:-1]; border[:-1] |= mask[:-1] != mask[1:]
@@ -326,7 +330,7 @@ def _synth_image(rng, size:int) -> tuple:
     mask[border] = IGNORE
     return np.clip(img, 0, 255).astype(np.uint8), mask
 
-# %% ../nbs/00_data.ipynb #bb813691
+# %% ../nbs/00_data.ipynb #1b84374e
 def voc_palette() -> list:
     "The VOC colour map (class index bits spread over R, G, B) as a flat PIL palette"
     palette = []
@@ -365,7 +369,7 @@ def make_synthetic_voc(root, # folder to write (created)
     (root / 'synth5i.json').write_text(json.dumps(meta))
     return root
 
-# %% ../nbs/00_data.ipynb #c390572e
+# %% ../nbs/00_data.ipynb #f993dc1f
 def _repo_root() -> Path|None:
     "The checkout this package lives in (the folder with settings.ini), if any"
     try: here = Path(__file__).resolve().parent.parent
@@ -386,7 +390,7 @@ def synth5i(root=None, # cache folder; default <repo>/data/synth5i, else ~/.cach
     except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
     return path
 
-# %% ../nbs/00_data.ipynb #c881987a
+# %% ../nbs/00_data.ipynb #72c1730d
 def fold_classes(fold:int, n_classes=20, mode='contiguous') -> list:
     "Test class ids of `fold`: contiguous n/4*i+1..n/4*(i+1) (PASCAL-5i, PANet COCO) or interleaved {4k+i+1} (PFENet/HSNet COCO-20i)"
     per = n_classes // 4
@@ -406,7 +410,7 @@ _VOC_FIX = ("Expected a VOC2012 folder with JPEGImages/, SegmentationClassAug/ a
 PASCAL_LISTS = {'train': ['ImageSets/SegmentationAug/train_aug.txt', 'ImageSets/SegmentationAug/trainaug.txt'],
                 'val': ['ImageSets/Segmentation/val.txt', 'ImageSets/SegmentationAug/val.txt']}
 
-# %% ../nbs/00_data.ipynb #3215beb9
+# %% ../nbs/00_data.ipynb #4b4e035f
 class Pascal5i(FewShotDataset):
     "PASCAL-5i episodes from a VOC2012 tree with SegmentationClassAug (also Synth-5i)"
     def __init__(self, root, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=417,
@@ -445,7 +449,7 @@ class Pascal5i(FewShotDataset):
             if (self.root / rel).exists(): return self.root / rel
         raise FileNotFoundError(f"no {which} image list under {self.root}: looked for {PASCAL_LISTS[which]}. " + _VOC_FIX)
 
-# %% ../nbs/00_data.ipynb #f4c515ca
+# %% ../nbs/00_data.ipynb #0611bd93
 def _drop_missing(self:Pascal5i, ids, skip_missing) -> list:
     missing = [x for x in ids if not (self._image_path(x).exists() and self._mask_path(x).exists())]
     if not missing: return ids
@@ -484,7 +488,7 @@ def _class_pixels(self:Pascal5i, ids, cache=True) -> dict:
 
 Pascal5i._drop_missing, Pascal5i._count_pixels, Pascal5i._class_pixels = _drop_missing, _count_pixels, _class_pixels
 
-# %% ../nbs/00_data.ipynb #c57793c9
+# %% ../nbs/00_data.ipynb #7f2bb56c
 class Synth5i(Pascal5i):
     "Pascal5i on the generated Synth-5i tree (built once by `synth5i`)"
     def __init__(self, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=160,
@@ -492,7 +496,7 @@ class Synth5i(Pascal5i):
         tree = synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=data_seed)
         super().__init__(tree, fold, split, shot, way, n_episodes, seed, size, **kwargs)
 
-# %% ../nbs/00_data.ipynb #790ec173
+# %% ../nbs/00_data.ipynb #3941b04b
 def _pycocotools_coco():
     try: from pycocotools.coco import COCO
     except ImportError as e:
@@ -546,7 +550,7 @@ class Coco20i(FewShotDataset):
     def _image_path(self, image_id): return self.image_dir / self.coco.imgs[int(image_id)]['file_name']
     def _read_mask(self, image_id): return render_coco_mask(self.coco, int(image_id), self.cat_to_class)
 
-# %% ../nbs/00_data.ipynb #b7b146e3
+# %% ../nbs/00_data.ipynb #8d137e2f
 def find_davis20() -> Path|None:
     "The DAVIS-5i data folder (JPEGImages/ + Annotations/), or None when it is not there"
     candidates = []
@@ -558,6 +562,8 @@ def find_davis20() -> Path|None:
     for c in candidates:
         if (c / 'JPEGImages').is_dir() and (c / 'Annotations').is_dir(): return c.resolve()
     return None
+
+_FRAME_PIXELS = {}  # (mask path, mtime) -> object pixels
 
 class Davis5i(FewShotDataset):
     "DAVIS-5i episodes: DAVIS-2016 sequences as classes, supports at least `min_gap` frames from the query"
@@ -584,7 +590,7 @@ class Davis5i(FewShotDataset):
             for pos, frame in enumerate(frames):
                 image_id = f'{seqs[c - 1]}/{frame}'
                 self.frame_pos[image_id] = pos
-                if (self._read_mask(image_id) > 0).sum() >= min_size: self.class_images[c].append(image_id)
+                if self._object_pixels(image_id) >= min_size: self.class_images[c].append(image_id)
         self._check_classes()
 
     def _image_path(self, image_id): return self.root / 'JPEGImages' / f'{image_id}.jpg'
@@ -599,12 +605,19 @@ class Davis5i(FewShotDataset):
                                  "Fix: binarise it (e.g. 255 * (mask > 127)).")
         return np.where(mask == 255, self.classes.index(image_id.split('/')[0]), 0).astype(np.uint8)
 
+    def _object_pixels(self, image_id) -> int:
+        "Object pixels of a frame, remembered per process (keyed by mask path and mtime): folds share the reading"
+        path = self.root / 'Annotations' / f'{image_id}.png'
+        key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+        if key not in _FRAME_PIXELS: _FRAME_PIXELS[key] = int((self._read_mask(image_id) > 0).sum())
+        return _FRAME_PIXELS[key]
+
     def _support_pool(self, class_id, query_ids) -> list:
         "Frames of the class at least min_gap frames from every query of the same sequence"
         near = [self.frame_pos[q] for q in query_ids if q.split('/')[0] == self.classes[class_id]]
         return [x for x in self.class_images[class_id] if all(abs(self.frame_pos[x] - p) >= self.min_gap for p in near)]
 
-# %% ../nbs/00_data.ipynb #9a9bd308
+# %% ../nbs/00_data.ipynb #ac9a9e48
 _WAY_COLOURS = np.array([[0, 0, 0], [255, 40, 40], [40, 120, 255], [40, 220, 40], [255, 200, 0], [200, 0, 255]], np.float32)
 
 def denormalise(image:Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
