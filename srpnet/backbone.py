@@ -70,6 +70,7 @@ class PyramidBackbone(nn.Module):
                  std:tuple=(0.229, 0.224, 0.225),
                  stride:int=8, # output stride of the feature grid
                  name:str='', # backbone name, for repr/config
+                 freeze_stages:bool=False, # train only the 1x1 fusion conv: stages get no gradient (and no autograd graph)
                 ):
         super().__init__()
         names = list(stages)
@@ -82,6 +83,8 @@ class PyramidBackbone(nn.Module):
         self.mean, self.std, self.stride, self.name = tuple(mean), tuple(std), stride, name
         self.in_channels = [channels[l] for l in self.layers]
         self.fuse = nn.Conv2d(sum(self.in_channels), out_dim, kernel_size=1)
+        self.freeze_stages = freeze_stages
+        if freeze_stages: self.stages.requires_grad_(False)
 
     def grid_size(self, size:tuple # (H, W) of the input image
                  ) -> tuple:
@@ -94,9 +97,10 @@ class PyramidBackbone(nn.Module):
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected images [B,3,H,W], got shape {tuple(x.shape)}")
         out = {}
-        for name, stage in self.stages.items():
-            x = stage(x)
-            if name in self.layers: out[name] = x
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_stages):
+            for name, stage in self.stages.items():
+                x = stage(x)
+                if name in self.layers: out[name] = x
         return out
 
     def forward(self, x:Tensor # normalised images [B,3,H,W]
@@ -108,7 +112,8 @@ class PyramidBackbone(nn.Module):
         return F.relu(out) if self.relu_features else out
 
     def extra_repr(self):
-        return f"name={self.name!r}, layers={self.layers}, out_dim={self.out_dim}, stride={self.stride}, relu_features={self.relu_features}"
+        return (f"name={self.name!r}, layers={self.layers}, out_dim={self.out_dim}, stride={self.stride}, "
+                f"relu_features={self.relu_features}, freeze_stages={self.freeze_stages}")
 
 # %% ../nbs/01_backbone.ipynb #c3fc9242
 BACKBONES = ('resnet50', 'resnet18', 'lite0')
@@ -229,6 +234,7 @@ def build_backbone(name:str='resnet50', # 'resnet50' | 'resnet18' | 'lite0'
                    relu_features:bool=False, # ReLU after the 1x1 fusion conv (False: signed features, project default)
                    layers:tuple|None=None, # stages fused into the pyramid; None: `DEFAULT_LAYERS[name]`
                    train_bn_affine:bool=True, # BN gamma/beta trainable (BN statistics are always frozen)
+                   freeze_stages:bool=False, # train only the 1x1 fusion conv (cheap CPU fine-tuning of pretrained stages)
                   ) -> PyramidBackbone:
     "Build the stride-8 pyramid backbone `name` with frozen BatchNorm statistics."
     if name not in BACKBONES:
@@ -242,5 +248,6 @@ def build_backbone(name:str='resnet50', # 'resnet50' | 'resnet18' | 'lite0'
         stages, channels = resnet_stages(net)
         mean, std = IMAGENET_MEAN, IMAGENET_STD
     backbone = PyramidBackbone(stages, channels, layers=tuple(layers or DEFAULT_LAYERS[name]), out_dim=out_dim,
-                               relu_features=relu_features, mean=mean, std=std, stride=8, name=name)
+                               relu_features=relu_features, mean=mean, std=std, stride=8, name=name,
+                               freeze_stages=freeze_stages)
     return freeze_batchnorm(backbone, train_bn_affine)

@@ -65,14 +65,17 @@ class SRPNet(nn.Module):
                  w_q:float=1., # weight of the query loss (eq. 11)
                  relu_features:bool=False, # non-negative backbone features (ReLU after the pyramid conv)
                  out_dim:int=512, # feature channels
+                 freeze_stages:bool=False, # train only the backbone's 1x1 fusion conv (see `build_backbone`)
                 ):
         super().__init__()
         if metric not in METRICS: raise ValueError(f"unknown metric {metric!r}: choose one of {sorted(METRICS)}")
         if eta is None: eta = _iqi_default_eta()
         self.config = dict(backbone=backbone, weights=None if weights is None else str(weights), metric=metric,
                            srp=bool(srp), iqi=bool(iqi), n_iqi=int(n_iqi), eta=float(eta), alpha=float(alpha),
-                           w_s=float(w_s), w_q=float(w_q), relu_features=bool(relu_features), out_dim=int(out_dim))
-        self.backbone = build_backbone(backbone, weights=weights, out_dim=out_dim, relu_features=relu_features)
+                           w_s=float(w_s), w_q=float(w_q), relu_features=bool(relu_features), out_dim=int(out_dim),
+                           freeze_stages=bool(freeze_stages))
+        self.backbone = build_backbone(backbone, weights=weights, out_dim=out_dim, relu_features=relu_features,
+                                       freeze_stages=freeze_stages)
         self.metric, self.srp, self.iqi, self.n_iqi, self.eta = metric, bool(srp), bool(iqi), int(n_iqi), float(eta)
         self.alpha, self.w_s, self.w_q = float(alpha), float(w_s), float(w_q)
 
