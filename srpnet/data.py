@@ -10,7 +10,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'VOC_CLASSES', 'SYNTH_VERS
            'read_id_list', 'Pascal5i', 'Synth5i', 'render_coco_mask', 'Coco20i', 'find_davis20', 'Davis5i',
            'denormalise', 'overlay', 'show_episode']
 
-# %% ../nbs/00_data.ipynb #3c699f29
+# %% ../nbs/00_data.ipynb #9cbbaab4
 import contextlib, io, json, os, shutil, warnings
 from collections import defaultdict
 from dataclasses import dataclass, asdict
@@ -21,14 +21,14 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-# %% ../nbs/00_data.ipynb #839d8c60
+# %% ../nbs/00_data.ipynb #0034543b
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IGNORE = 255  # ignore label (VOC object borders); never a class id
 VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
                'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor']
 
-# %% ../nbs/00_data.ipynb #f930f921
+# %% ../nbs/00_data.ipynb #e7a1320d
 @dataclass
 class EpisodeSpec:
     "An episode before any pixel is read; a pure function of (dataset, fold, split, way, shot, seed, index)"
@@ -61,7 +61,7 @@ class Episode:
         return (f"Episode({C}-way {K}-shot, classes {self.spec.class_ids}, queries {self.spec.query_ids}, "
                 f"images {tuple(self.query_images.shape[-2:])})")
 
-# %% ../nbs/00_data.ipynb #e062e45f
+# %% ../nbs/00_data.ipynb #bd0c49c6
 def read_rgb(path) -> Image.Image:
     "Open an image as 8-bit RGB; grayscale (L, LA), palette (P), RGBA and CMYK files are converted"
     path = Path(path)
@@ -109,7 +109,7 @@ def resize_label(label:np.ndarray, size) -> tuple:
         out[area > 0] = value; n_restored += 1
     return out, n_restored
 
-# %% ../nbs/00_data.ipynb #a53d206e
+# %% ../nbs/00_data.ipynb #45194411
 class FewShotDataset(Dataset):
     "C-way K-shot episodes over `class_images` (class id -> image ids); subclasses read the pixels"
     def __init__(self, root, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=417,
@@ -147,7 +147,7 @@ class FewShotDataset(Dataset):
         return (f"{type(self).__name__}(root={self.root}, fold={self.fold}, split={self.split!r}, shot={self.shot}, way={self.way}, "
                 f"episodes={len(self)}, size={self.size}, classes={self.episode_classes})")
 
-# %% ../nbs/00_data.ipynb #b51a45a6
+# %% ../nbs/00_data.ipynb #c689849c
 def _pick(rng, pool:list, n:int) -> list:
     "n distinct items of pool, uniformly"
     return [pool[j] for j in rng.choice(len(pool), n, replace=False)]
@@ -180,7 +180,7 @@ def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
 
 FewShotDataset.spec = spec
 
-# %% ../nbs/00_data.ipynb #9106cbd9
+# %% ../nbs/00_data.ipynb #ba0a0537
 def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
     "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right)"
     img = read_rgb(self._image_path(image_id))
@@ -223,7 +223,7 @@ def episode(self:FewShotDataset, spec:EpisodeSpec) -> Episode:
 
 FewShotDataset.load_image, FewShotDataset.load_label, FewShotDataset.episode = load_image, load_label, episode
 
-# %% ../nbs/00_data.ipynb #8c1ffea1
+# %% ../nbs/00_data.ipynb #e30a828b
 def save_episodes(self:FewShotDataset, path, n:int|None=None) -> Path:
     "Write the first `n` (default all) episode specs to `path` as a JSON list"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +248,7 @@ def class_counts(self:FewShotDataset) -> dict:
 
 FewShotDataset.save_episodes, FewShotDataset.load_episodes, FewShotDataset.class_counts = save_episodes, load_episodes, class_counts
 
-# %% ../nbs/00_data.ipynb #fb9841e3
+# %% ../nbs/00_data.ipynb #2752128f
 SYNTH_VERSION = 2
 SYNTH_PALETTES = np.array([[[220, 40, 40], [250, 210, 60]], [[30, 60, 200], [235, 235, 235]], [[30, 150, 60], [20, 20, 20]],
                            [[200, 50, 180], [60, 210, 220]], [[240, 130, 20], [20, 30, 90]]], np.float32)
@@ -330,7 +330,7 @@ def _synth_image(rng, size:int) -> tuple:
     mask[border] = IGNORE
     return np.clip(img, 0, 255).astype(np.uint8), mask
 
-# %% ../nbs/00_data.ipynb #1b84374e
+# %% ../nbs/00_data.ipynb #549fdc98
 def voc_palette() -> list:
     "The VOC colour map (class index bits spread over R, G, B) as a flat PIL palette"
     palette = []
@@ -369,7 +369,7 @@ def make_synthetic_voc(root, # folder to write (created)
     (root / 'synth5i.json').write_text(json.dumps(meta))
     return root
 
-# %% ../nbs/00_data.ipynb #f993dc1f
+# %% ../nbs/00_data.ipynb #7a98a93b
 def _repo_root() -> Path|None:
     "The checkout this package lives in (the folder with settings.ini), if any"
     try: here = Path(__file__).resolve().parent.parent
@@ -390,7 +390,7 @@ def synth5i(root=None, # cache folder; default <repo>/data/synth5i, else ~/.cach
     except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
     return path
 
-# %% ../nbs/00_data.ipynb #72c1730d
+# %% ../nbs/00_data.ipynb #1f4595aa
 def fold_classes(fold:int, n_classes=20, mode='contiguous') -> list:
     "Test class ids of `fold`: contiguous n/4*i+1..n/4*(i+1) (PASCAL-5i, PANet COCO) or interleaved {4k+i+1} (PFENet/HSNet COCO-20i)"
     per = n_classes // 4
@@ -410,7 +410,7 @@ _VOC_FIX = ("Expected a VOC2012 folder with JPEGImages/, SegmentationClassAug/ a
 PASCAL_LISTS = {'train': ['ImageSets/SegmentationAug/train_aug.txt', 'ImageSets/SegmentationAug/trainaug.txt'],
                 'val': ['ImageSets/Segmentation/val.txt', 'ImageSets/SegmentationAug/val.txt']}
 
-# %% ../nbs/00_data.ipynb #4b4e035f
+# %% ../nbs/00_data.ipynb #4e6f45a5
 class Pascal5i(FewShotDataset):
     "PASCAL-5i episodes from a VOC2012 tree with SegmentationClassAug (also Synth-5i)"
     def __init__(self, root, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=417,
@@ -449,7 +449,7 @@ class Pascal5i(FewShotDataset):
             if (self.root / rel).exists(): return self.root / rel
         raise FileNotFoundError(f"no {which} image list under {self.root}: looked for {PASCAL_LISTS[which]}. " + _VOC_FIX)
 
-# %% ../nbs/00_data.ipynb #0611bd93
+# %% ../nbs/00_data.ipynb #effb60ad
 def _drop_missing(self:Pascal5i, ids, skip_missing) -> list:
     missing = [x for x in ids if not (self._image_path(x).exists() and self._mask_path(x).exists())]
     if not missing: return ids
@@ -488,7 +488,7 @@ def _class_pixels(self:Pascal5i, ids, cache=True) -> dict:
 
 Pascal5i._drop_missing, Pascal5i._count_pixels, Pascal5i._class_pixels = _drop_missing, _count_pixels, _class_pixels
 
-# %% ../nbs/00_data.ipynb #7f2bb56c
+# %% ../nbs/00_data.ipynb #1c8621e2
 class Synth5i(Pascal5i):
     "Pascal5i on the generated Synth-5i tree (built once by `synth5i`)"
     def __init__(self, fold=0, split='train', shot=1, way=1, n_episodes=1000, seed=0, size=160,
@@ -496,7 +496,7 @@ class Synth5i(Pascal5i):
         tree = synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=data_seed)
         super().__init__(tree, fold, split, shot, way, n_episodes, seed, size, **kwargs)
 
-# %% ../nbs/00_data.ipynb #3941b04b
+# %% ../nbs/00_data.ipynb #fe8caa63
 def _pycocotools_coco():
     try: from pycocotools.coco import COCO
     except ImportError as e:
@@ -550,7 +550,7 @@ class Coco20i(FewShotDataset):
     def _image_path(self, image_id): return self.image_dir / self.coco.imgs[int(image_id)]['file_name']
     def _read_mask(self, image_id): return render_coco_mask(self.coco, int(image_id), self.cat_to_class)
 
-# %% ../nbs/00_data.ipynb #8d137e2f
+# %% ../nbs/00_data.ipynb #fbf5b348
 def find_davis20() -> Path|None:
     "The DAVIS-5i data folder (JPEGImages/ + Annotations/), or None when it is not there"
     candidates = []
@@ -617,20 +617,25 @@ class Davis5i(FewShotDataset):
         near = [self.frame_pos[q] for q in query_ids if q.split('/')[0] == self.classes[class_id]]
         return [x for x in self.class_images[class_id] if all(abs(self.frame_pos[x] - p) >= self.min_gap for p in near)]
 
-# %% ../nbs/00_data.ipynb #ac9a9e48
+# %% ../nbs/00_data.ipynb #cb23c11e
 _WAY_COLOURS = np.array([[0, 0, 0], [255, 40, 40], [40, 120, 255], [40, 220, 40], [255, 200, 0], [200, 0, 255]], np.float32)
 
 def denormalise(image:Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
     "Normalised [3,H,W] tensor -> float RGB [H,W,3] in [0,1]"
     return (image * torch.tensor(std).view(3, 1, 1) + torch.tensor(mean).view(3, 1, 1)).clamp(0, 1).permute(1, 2, 0).numpy()
 
-def overlay(image:Tensor, label:Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD, alpha=0.5) -> np.ndarray:
-    "Image with its episode label blended in (way c in colour c, 255 white)"
+def overlay(image:Tensor, label:Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
+    "Image with its episode label drawn in: background dimmed, way c tinted and outlined in colour c, 255 white"
     rgb, label = denormalise(image, mean, std), label.numpy()
     colours = _WAY_COLOURS[np.clip(label, 0, len(_WAY_COLOURS) - 1)] / 255
-    colours[label == IGNORE] = 1
-    fg = (label > 0)[..., None]
-    return np.where(fg, (1 - alpha) * rgb + alpha * colours, rgb)
+    edge = np.zeros(label.shape, bool)
+    edge[1:] |= label[1:] != label[:-1]; edge[:-1] |= label[:-1] != label[1:]
+    edge[:, 1:] |= label[:, 1:] != label[:, :-1]; edge[:, :-1] |= label[:, :-1] != label[:, 1:]
+    way = ((label > 0) & (label != IGNORE))[..., None]
+    out = np.where(way, 0.75 * rgb + 0.25 * colours, 0.35 * rgb)
+    out = np.where((edge & way[..., 0])[..., None], colours, out)
+    out[label == IGNORE] = 1
+    return out
 
 def show_episode(ep:Episode, axes=None, names=None, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     "One episode in a row of axes: supports (with masks), then queries (with masks)"
