@@ -5,10 +5,9 @@
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'VOC_CLASSES', 'SYNTH_VERSION', 'SYNTH_PALETTES', 'SYNTH_CLASSES',
            'PASCAL_LISTS', 'EpisodeSpec', 'Episode', 'read_rgb', 'read_mask', 'to_tensor', 'episode_label',
-           'resize_label', 'FewShotDataset', 'spec', 'load_image', 'load_label', 'episode', 'save_episodes',
-           'load_episodes', 'class_counts', 'voc_palette', 'save_mask', 'make_synthetic_voc', 'synth5i', 'fold_classes',
-           'read_id_list', 'Pascal5i', 'Synth5i', 'render_coco_mask', 'Coco20i', 'find_davis20', 'Davis5i',
-           'denormalise', 'overlay', 'show_episode']
+           'resize_label', 'FewShotDataset', 'voc_palette', 'save_mask', 'make_synthetic_voc', 'synth5i',
+           'fold_classes', 'read_id_list', 'Pascal5i', 'Synth5i', 'render_coco_mask', 'Coco20i', 'find_davis20',
+           'Davis5i', 'denormalise', 'overlay', 'show_episode']
 
 # %% ../nbs/00_data.ipynb #9cbbaab4
 import contextlib, io, json, os, shutil, warnings
@@ -20,6 +19,7 @@ import numpy as np, torch
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
+from fastcore.basics import patch
 
 # %% ../nbs/00_data.ipynb #0034543b
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -154,6 +154,7 @@ def _pick(rng, pool:list, n:int) -> list:
 
 def _rng(self:FewShotDataset, i:int): return np.random.default_rng([self.seed, i, self.fold, int(self.split == 'train')])
 
+@patch
 def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
     "Episode `i` without its pixels: a pure function of (dataset, fold, split, way, shot, seed, i)"
     if self._specs is not None: return self._specs[i]
@@ -178,9 +179,8 @@ def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
         spec.query_flips = (rng.random(self.n_query) < 0.5).tolist()
     return spec
 
-FewShotDataset.spec = spec
-
 # %% ../nbs/00_data.ipynb #ba0a0537
+@patch
 def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
     "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right)"
     img = read_rgb(self._image_path(image_id))
@@ -199,10 +199,12 @@ def _episode_label(self:FewShotDataset, image_id, class_ids, flip=False, first_w
                           "restored from its area-resized mask (counted in n_resize_fallbacks)")
     return torch.from_numpy(label).long()
 
+@patch
 def load_label(self:FewShotDataset, image_id, class_id:int, full=False, flip=False) -> Tensor:
     "Binary episode label of `class_id` in `image_id` (1 class, 255 ignore, 0 rest) at `size`, or at the original resolution if `full`"
     return _episode_label(self, image_id, [class_id], flip=flip, full=full)
 
+@patch
 def episode(self:FewShotDataset, spec:EpisodeSpec) -> Episode:
     "Read and transform the pixels of `spec`"
     C, K, Q = spec.way, spec.shot, len(spec.query_ids)
@@ -221,9 +223,8 @@ def episode(self:FewShotDataset, spec:EpisodeSpec) -> Episode:
         query_labels.append(torch.from_numpy(small).long())
     return Episode(support_images, support_labels, query_images, torch.stack(query_labels), full, spec)
 
-FewShotDataset.load_image, FewShotDataset.load_label, FewShotDataset.episode = load_image, load_label, episode
-
 # %% ../nbs/00_data.ipynb #e30a828b
+@patch
 def save_episodes(self:FewShotDataset, path, n:int|None=None) -> Path:
     "Write the first `n` (default all) episode specs to `path` as a JSON list"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +232,7 @@ def save_episodes(self:FewShotDataset, path, n:int|None=None) -> Path:
     path.write_text('[\n' + ',\n'.join(specs) + '\n]\n')
     return path
 
+@patch
 def load_episodes(self:FewShotDataset, path) -> list:
     "Read a JSON list of episode specs (from `save_episodes`) and use it instead of sampling"
     data = json.loads(Path(path).read_text())
@@ -242,11 +244,10 @@ def load_episodes(self:FewShotDataset, path) -> list:
     self._specs = specs
     return specs
 
+@patch
 def class_counts(self:FewShotDataset) -> dict:
     "Number of usable images per episode class, keyed by class name"
     return {self.class_name(c): len(self.class_images[c]) for c in self.episode_classes}
-
-FewShotDataset.save_episodes, FewShotDataset.load_episodes, FewShotDataset.class_counts = save_episodes, load_episodes, class_counts
 
 # %% ../nbs/00_data.ipynb #2752128f
 SYNTH_VERSION = 2
