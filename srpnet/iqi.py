@@ -26,7 +26,7 @@ class IQIResult:
 
     @property
     def pred(self) -> Tensor: # [Q,H,W] argmax of the fused scores
-        return self.scores.argmax(1)
+        return self.scores.max(1).indices   # = argmax(1), faster on CPU
 
 # %% ../nbs/05_iqi.ipynb #f305fcfb
 def fuse_scores(probs:list, # N tensors [Q,P,H,W]: softmax probabilities of each iterate
@@ -65,9 +65,9 @@ def iterative_query_inference(qry_feats:Tensor, # [Q,D,h,w] query features
         protos = extract_prototypes(supp_feats, labels.view_as(supp_labels)).detach()         # P_0
         for n in range(n_iter + 1):
             protos.requires_grad_(True)
-            sup_logits = support_logits(supp_feats, protos, metric, alpha)
+            sup_logits = upsample_logits(support_logits(supp_feats, protos, metric, alpha), labels.shape[-2:])  # once, for loss and prediction
             loss = seg_loss(sup_logits, labels, ignore_index)
-            support_pred = upsample_logits(sup_logits.detach(), labels.shape[-2:]).argmax(1)
+            support_pred = sup_logits.detach().max(1).indices   # = argmax(1) (first maximum); argmax over dim 1 is ~10x slower on CPU
             losses.append(loss.detach()); ious.append(support_iou(support_pred, labels, n_ways, ignore_index))
             if n > 0: collected.append(protos.detach())
             if n < n_iter:

@@ -123,7 +123,7 @@ def head(self:SRPNet,
     s_logits = support_logits(support_feats, protos, self.metric, self.alpha)        # [C*K,C+1,h,w]
     s_probs = upsample_logits(s_logits, support_labels.shape[-2:]).softmax(1)
     s_probs = s_probs.unflatten(0, (C, K))
-    out = SRPNetOutput(query_probs=None, query_pred=None, support_probs=s_probs, support_pred=s_probs.argmax(2),
+    out = SRPNetOutput(query_probs=None, query_pred=None, support_probs=s_probs, support_pred=s_probs.max(2).indices,
                        prototypes=protos)
     if query_labels is not None:
         out.loss_query = seg_loss(q_logits, query_labels)
@@ -140,7 +140,7 @@ def head(self:SRPNet,
     else:
         out.query_logits = upsample_logits(q_logits, out_size)
         out.query_probs = out.query_logits.softmax(1)
-    out.query_pred = out.query_probs.argmax(1)
+    out.query_pred = out.query_probs.max(1).indices   # = argmax(1) (first maximum), ~10x faster on CPU
     return out
 
 # %% ../nbs/06_model.ipynb #8c4ce18a
