@@ -16,6 +16,7 @@ import srpnet
 from .metrics import FewShotMeter, mean_std_ci
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
+from .data import read_rgb, to_tensor, denormalise
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
@@ -269,13 +270,10 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
 
 # %% ../nbs/09_evaluate.ipynb #627ab206
 def read_image(path, size:int, mean:tuple, std:tuple) -> tuple:
-    "(normalised tensor [3,size,size], original PIL image) of an image file"
+    "(normalised tensor [3,size,size], original RGB PIL image) of an image file (any mode: see `srpnet.data.read_rgb`)"
     from PIL import Image
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"image not found: '{path}'")
-    img = Image.open(path).convert('RGB')
-    x = torch.from_numpy(np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.).permute(2, 0, 1)
-    return (x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None], img
+    img = read_rgb(path)
+    return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
 
 def read_binary_mask(path, size:int) -> Tensor:
     "Binary mask [size,size] int64 (1 where the file is non-zero)"
@@ -329,7 +327,7 @@ def predict(weights, # run folder or model.pt written by `srpnet.train`
 # %% ../nbs/09_evaluate.ipynb #5a5b0bc9
 def _show(ax, image, mask, title, mean, std):
     "Image with everything outside `mask` dimmed and the mask outlined"
-    img = (image.cpu() * torch.tensor(std)[:, None, None] + torch.tensor(mean)[:, None, None]).clamp(0, 1).permute(1, 2, 0).numpy()
+    img = denormalise(image.cpu(), mean, std)
     m = F.interpolate(mask[None, None].float().cpu(), img.shape[:2], mode='nearest')[0, 0].numpy() == 1
     ax.imshow(np.where(m[..., None], img, 0.3 * img))
     if m.any() and not m.all(): ax.contour(m, levels=[0.5], colors='yellow', linewidths=0.8)
