@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from .prototypes import extract_prototypes
 from .similarity import logits
@@ -63,9 +64,10 @@ def iterative_query_inference(qry_feats:Tensor, # [Q,D,h,w] query features
     with torch.inference_mode(False), torch.enable_grad():
         if supp_feats.is_inference(): supp_feats, labels = supp_feats.clone(), labels.clone()   # called under inference_mode
         protos = extract_prototypes(supp_feats, labels.view_as(supp_labels)).detach()         # P_0
+        supp_unit = F.normalize(supp_feats, dim=2)      # the features are fixed: normalise them once, not every step
         for n in range(n_iter + 1):
             protos.requires_grad_(True)
-            sup_logits = upsample_logits(support_logits(supp_feats, protos, metric, alpha), labels.shape[-2:])  # once, for loss and prediction
+            sup_logits = upsample_logits(support_logits(supp_unit, protos, metric, alpha, unit_feats=True), labels.shape[-2:])  # once, for loss and prediction
             loss = seg_loss(sup_logits, labels, ignore_index)
             support_pred = sup_logits.detach().max(1).indices   # = argmax(1) (first maximum); argmax over dim 1 is ~10x slower on CPU
             losses.append(loss.detach()); ious.append(support_iou(support_pred, labels, n_ways, ignore_index))
@@ -74,6 +76,7 @@ def iterative_query_inference(qry_feats:Tensor, # [Q,D,h,w] query features
                 grad, = torch.autograd.grad(loss, protos)
                 protos = (protos - eta * grad).detach()                      # eq. 12
     with torch.no_grad():
-        probs = [upsample_logits(logits(qry_feats, p, metric, alpha), out_size).softmax(1) for p in collected]
+        qry_unit = F.normalize(qry_feats, dim=1)
+        probs = [upsample_logits(logits(qry_unit, p, metric, alpha, unit_feats=True), out_size).softmax(1) for p in collected]
         scores, weights = fuse_scores(probs, torch.stack(ious[1:]))        # eq. 13
     return IQIResult(scores, weights, collected, torch.stack(ious), torch.stack(losses))

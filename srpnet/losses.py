@@ -38,11 +38,12 @@ def support_logits(supp_feats:Tensor, # [C,K,D,h,w] support features
                    protos:Tensor, # [C+1,D] prototypes, row 0 = background
                    metric:str='fidelity', # 'cosine' or 'fidelity'
                    alpha:float=20., # amplification factor
+                   unit_feats:bool=False, # `supp_feats` are already unit vectors along D
                   ) -> Tensor: # [C*K,C+1,h,w] logits of every support image (eq. 8 before the softmax)
     "Logits of the support images against the prototypes, support images flattened way-major."
     if supp_feats.ndim != 5:
         raise ValueError(f"support_logits: expected supp_feats [C,K,D,h,w], got {tuple(supp_feats.shape)}")
-    return logits(supp_feats.flatten(0, 1), protos, metric, alpha)
+    return logits(supp_feats.flatten(0, 1), protos, metric, alpha, unit_feats)
 
 def srp_loss(supp_feats:Tensor, # [C,K,D,h,w] support features
              supp_labels:Tensor, # [C,K,H,W] episode labels (way c labelled c, 0 background, 255 ignore)

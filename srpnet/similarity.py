@@ -16,19 +16,22 @@ __all__ = ['METRICS', 'cosine', 'fidelity', 'logits']
 def cosine(feats:Tensor, # [B,D,h,w] feature maps
            protos:Tensor, # [P,D] prototypes
            eps:float=1e-8, # lower bound on the norms: zero vectors give 0
+           unit_feats:bool=False, # `feats` are already unit vectors along D (skip their normalisation)
           ) -> Tensor: # [B,P,h,w] cosine similarity in [-1, 1]
     "Cosine similarity of every pixel of `feats` with every prototype (eq. 5)."
     if feats.ndim != 4 or protos.ndim != 2 or feats.shape[1] != protos.shape[1]:
         raise ValueError(f"similarity: expected feats [B,D,h,w] and protos [P,D] with the same D, "
                          f"got {tuple(feats.shape)} and {tuple(protos.shape)}")
-    return torch.einsum('bdhw,pd->bphw', F.normalize(feats, dim=1, eps=eps), F.normalize(protos, dim=1, eps=eps))
+    if not unit_feats: feats = F.normalize(feats, dim=1, eps=eps)
+    return torch.einsum('bdhw,pd->bphw', feats, F.normalize(protos, dim=1, eps=eps))
 
 def fidelity(feats:Tensor, # [B,D,h,w] feature maps
              protos:Tensor, # [P,D] prototypes
              eps:float=1e-8, # lower bound on the norms: zero vectors give 0
+             unit_feats:bool=False, # `feats` are already unit vectors along D (skip their normalisation)
             ) -> Tensor: # [B,P,h,w] fidelity in [0, 1]
     "Fidelity of every pixel of `feats` with every prototype: the squared cosine (eq. 6)."
-    return cosine(feats, protos, eps) ** 2
+    return cosine(feats, protos, eps, unit_feats) ** 2
 
 # %% ../nbs/03_similarity.ipynb #389f9ac8
 METRICS = {'cosine': cosine, 'fidelity': fidelity}
@@ -37,8 +40,9 @@ def logits(feats:Tensor, # [B,D,h,w] feature maps
            protos:Tensor, # [P,D] prototypes, row 0 = background
            metric:str='fidelity', # a key of `METRICS`: 'cosine' or 'fidelity'
            alpha:float=20., # amplification factor of eq. 3
+           unit_feats:bool=False, # `feats` are already unit vectors (IQI normalises once, then steps many times)
           ) -> Tensor: # [B,P,h,w] alpha * D(feats, protos)
     "Scaled similarities `alpha * D` whose softmax over prototypes is eq. 3."
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}: use one of {sorted(METRICS)}")
-    return alpha * METRICS[metric](feats, protos)
+    return alpha * METRICS[metric](feats, protos, unit_feats=unit_feats)
