@@ -216,10 +216,11 @@ def results_table(results:list, # `evaluate` results (several models and folds m
 
 def table_markdown(table:list, digits:int=1) -> str:
     "A markdown table of `results_table` rows: 'mean ± std' per cell"
-    cols = [k for k in table[0] if k != 'variant']
-    cell = lambda d: f"{d['mean']:.{digits}f} ± {d['std']:.{digits}f}"
+    folds = sorted({k for r in table for k in r if k.startswith('fold')}, key=lambda k: int(k[4:]))
+    cols = folds + ['mean']                      # rows may cover different folds: a missing cell shows '–'
+    cell = lambda d: '–' if d is None else f"{d['mean']:.{digits}f} ± {d['std']:.{digits}f}"
     lines = ['| variant | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
-    return '\n'.join(lines + [f"| {r['variant']} | " + ' | '.join(cell(r[c]) for c in cols) + ' |' for r in table])
+    return '\n'.join(lines + [f"| {r['variant']} | " + ' | '.join(cell(r.get(c)) for c in cols) + ' |' for r in table])
 
 def write_results(results:list, # `evaluate` results
                   out_dir, # folder for results.json, results.csv, table.md, table.csv
