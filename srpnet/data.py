@@ -65,7 +65,7 @@ class Episode:
 def read_rgb(path) -> Image.Image:
     "Open an image as 8-bit RGB; grayscale (L, LA), palette (P), RGBA and CMYK files are converted"
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"image file {path} not found: check the dataset root (or rebuild the tree)")
+    if not path.exists(): raise FileNotFoundError(f"image file {path} not found: check the path (for a dataset, its root folder and lists)")
     img = Image.open(path)
     return img.convert('RGB') if img.mode != 'RGB' else img
 
