@@ -39,13 +39,10 @@ def _repo_dir() -> Path:
     except NameError: return Path.cwd().resolve().parent   # inside the notebook (cwd = nbs/)
 
 def git_commit() -> str|None:
-    "The commit of the srpnet checkout (with '+dirty' if srpnet/ has uncommitted changes), or None outside git."
-    try:
-        run = lambda *a: subprocess.run(['git', *a], cwd=_repo_dir(), capture_output=True, text=True, timeout=10)
-        head = run('rev-parse', 'HEAD').stdout.strip()
-        if not head: return None
-        return head + ('+dirty' if run('status', '--porcelain', '--', 'srpnet').stdout.strip() else '')
-    except (OSError, subprocess.SubprocessError): return None
+    "The checkout's commit, '+dirty' when tracked files have local changes (from `srpnet.evaluate.code_version`)."
+    from srpnet.evaluate import code_version
+    code = code_version()
+    return code['commit'] and code['commit'] + ('+dirty' if code['dirty'] else '')
 
 def machine_info(device='cpu' # the device the benchmark runs on
                 ) -> dict:
