@@ -21,7 +21,7 @@ from .data import read_rgb, to_tensor, denormalise
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
            'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown', 'write_results',
-           'choose_eta', 'read_image', 'read_binary_mask', 'overlay', 'predict', 'plot_predictions']
+           'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'predict', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache:
@@ -285,7 +285,7 @@ def read_binary_mask(path, size:int) -> Tensor:
     if not (m > 0).any(): raise ValueError(f"mask '{path}' is empty: the support object must be marked (non-zero pixels)")
     return torch.from_numpy((m > 0).astype(np.int64))
 
-def overlay(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
+def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
     "PIL image with `mask` (bool [H,W]) tinted in `color`"
     from PIL import Image
     a = np.asarray(image.convert('RGB'), dtype=np.float32)
@@ -321,7 +321,7 @@ def predict(weights, # run folder or model.pt written by `srpnet.train`
         mask = out.query_pred[0].cpu().numpy() == 1
         stem = Path(q).stem
         Image.fromarray((mask * 255).astype(np.uint8)).save(out_dir/f'{stem}_mask.png')
-        overlay(img, mask).save(out_dir/f'{stem}_overlay.png')
+        tint_mask(img, mask).save(out_dir/f'{stem}_overlay.png')
         written += [out_dir/f'{stem}_mask.png', out_dir/f'{stem}_overlay.png']
     return written
 
