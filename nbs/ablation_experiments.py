@@ -1,8 +1,11 @@
 """Experiment driver of nbs/21_ablation.ipynb (and the CPU-speed measurement of nbs/20_train_runs.ipynb).
 
 The notebooks' `#| slow` cells call the functions here; the background run used for the committed results was
-`.venv/bin/python nbs/ablation_experiments.py` (same functions, same order). Every stage skips work whose output
-already exists (checkpoints in runs/ablation/, result files in results/ablation/) unless `rerun=True`.
+`.venv/bin/python nbs/ablation_experiments.py [BENCH ...]` (same functions, same order; BENCH is a key of BENCHMARKS,
+default davis5i synth5i). The scale of each benchmark (iterations, image size, lr grid, seeds, episodes) is its
+BENCHMARKS entry; a benchmark's results go to results/ablation/<BENCH>/ and its checkpoints to runs/ablation/<BENCH>/.
+Every stage skips work whose output already exists (checkpoints in runs/ablation/, result files in results/ablation/)
+unless `rerun=True`.
 Only srpnet's public API is used: RunConfig, train, load_model, validation_dataset, normalisation (srpnet.train),
 FeatureCache, choose_eta, evaluate, write_results, code_version (srpnet.evaluate).
 """
@@ -28,7 +31,15 @@ BENCHMARKS = {
         lr_grid=(1e-2, 1e-1), lr_check_iters=60, lr_check_episodes=48,
         seeds=(0, 1, 2, 3, 4), n_episodes=120, eta_episodes=60),
     'synth5i': dict(
-        # ResNet-18 trained from scratch (random init) on the built-in Synth-5i tree (160 px images, fed at 64 px)
+        # ResNet-18 trained from scratch (random init) on the built-in Synth-5i tree (160 px images, fed at 64 px);
+        # 1000 iterations (lr x0.1 every iters // 3 = 333, RunConfig's default schedule), 5 seeds x 200 episodes
+        config=RunConfig(dataset='synth5i', backbone='resnet18', weights=None, size=64,
+                         iters=1000, lr=1e-2, val_every=0, ckpt_every=1000, seed=0),
+        lr_grid=(1e-2, 5e-2), lr_check_iters=60, lr_check_episodes=48,
+        seeds=(0, 1, 2, 3, 4), n_episodes=200, eta_episodes=60),
+    'synth5i-300it': dict(
+        # the first, shorter Synth-5i run (kept to show the effect of training length): same model and protocol,
+        # 300 iterations (lr step every 100), 5 seeds x 120 episodes; results in results/ablation/synth5i-300it/
         config=RunConfig(dataset='synth5i', backbone='resnet18', weights=None, size=64,
                          iters=300, lr=1e-2, val_every=0, ckpt_every=300, seed=0),
         lr_grid=(1e-2, 5e-2), lr_check_iters=60, lr_check_episodes=48,
@@ -165,5 +176,7 @@ def measure_resnet50_step(n_iters=3, size=417, rerun=False) -> dict:
 if __name__ == '__main__':
     torch.set_num_threads(1)   # the 2 cores are shared with other jobs: one thread avoids oversubscription
     for bench in (sys.argv[1:] or ['davis5i', 'synth5i']):
+        if bench not in BENCHMARKS and bench != 'resnet50':
+            sys.exit(f"unknown benchmark {bench!r}: use one of {sorted(BENCHMARKS)} or 'resnet50'")
         if bench == 'resnet50': log('resnet50 step', measure_resnet50_step()); continue
         log('start', bench); run_benchmark(bench); log('done', bench)
