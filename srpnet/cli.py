@@ -169,7 +169,7 @@ def srpnet_predict(weights:str, # run folder or model.pt
         print('\n'.join(str(f) for f in files))
 
 # %% ../nbs/10_cli.ipynb #0f5cddd1
-def quickstart(out='quickstart', # output folder
+def quickstart(out='runs/quickstart', # output folder
                iters:int=600, # training iterations per model
                episodes:int=300, # test episodes per seed
                seeds:int=5, # number of seeds (0..seeds-1)
@@ -231,7 +231,7 @@ def quickstart(out='quickstart', # output folder
     return dict(out=out, table=table, results=results, eta=eta_choice, timings=timings, wall_seconds=wall)
 
 @call_parse
-def srpnet_quickstart(out:str='quickstart', # output folder
+def srpnet_quickstart(out:str='runs/quickstart', # output folder
                       iters:int=600, # training iterations per model
                       episodes:int=300, # test episodes per seed
                       seeds:int=5, # seeds
