@@ -14,6 +14,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
 from .model import SRPNet, PRESETS
+from .losses import support_iou
 from . import data as srpdata
 
 # %% auto #0
@@ -205,10 +206,6 @@ def resolve_device(device:str='auto') -> torch.device:
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if torch.cuda.is_available() else torch.device('cpu')
     return torch.device(device)
 
-def _foreground_iou(pred, label):
-    valid = label != 255; p, y = (pred > 0) & valid, (label > 0) & valid
-    return ((p & y).sum() / (p | y).sum().clamp(min=1)).float()
-
 @torch.no_grad()
 def validate(model:SRPNet, # the model (switched to eval mode, then back)
              dataset, # episodes, e.g. `validation_dataset(config)`
@@ -305,7 +302,7 @@ def train(config:RunConfig, # the run
             nan = torch.tensor(float('nan'), device=device)
             stats = torch.stack([out.loss.detach().float(),
                                  *[(t.detach().float() if t is not None else nan) for t in (out.loss_query, out.loss_support)],
-                                 _foreground_iou(out.query_pred.detach(), ep.query_labels.to(device))])
+                                 support_iou(out.query_pred.detach(), ep.query_labels.to(device), ep.spec.way)])
             if world > 1: dist.all_reduce(stats); stats /= world
             if not torch.isfinite(stats[0]):
                 raise NonFiniteLoss(f"loss is {stats[0].item()} at iteration {it + 1}: run stopped, no step taken; "
