@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .prototypes import extract_prototypes
-from .similarity import logits
-from .losses import seg_loss, support_logits, support_iou, upsample_logits
+from .similarity import logits, full_precision
+from .losses import support_loss, support_logits, foreground_iou, upsample_logits
 
 # %% auto #0
-__all__ = ['IQIResult', 'fuse_scores', 'iterative_query_inference']
+__all__ = ['IQI_STEPS', 'DEFAULT_ETA', 'IQIResult', 'fuse_scores', 'iterative_query_inference']
 
 # %% ../nbs/05_iqi.ipynb #f77eb9d1
 @dataclass
@@ -40,43 +40,53 @@ def fuse_scores(probs:list, # N tensors [Q,P,H,W]: softmax probabilities of each
     return sum(w * p for w, p in zip(weights, probs)), weights
 
 # %% ../nbs/05_iqi.ipynb #a10b3f4d
-def iterative_query_inference(qry_feats:Tensor, # [Q,D,h,w] query features
-                              supp_feats:Tensor, # [C,K,D,h,w] support features
-                              supp_labels:Tensor, # [C,K,H,W] episode labels (way c labelled c, 0 background, 255 ignore)
+IQI_STEPS = ('absolute', 'unit')                 # eq. 12 on P as printed | the same step on P/|P|, renormalised
+DEFAULT_ETA = dict(absolute=500., unit=0.3)      # placeholders, per step kind: choose eta on base-class validation
+
+def _check_iqi_inputs(query_feats, support_feats, support_labels, n_iter, step):
+    if n_iter < 1: raise ValueError(f"iterative_query_inference: n_iter must be >= 1, got {n_iter}")
+    if step not in IQI_STEPS: raise ValueError(f"iterative_query_inference: unknown step {step!r}: choose one of {IQI_STEPS}")
+    if query_feats.ndim != 4 or support_feats.ndim != 5 or support_labels.ndim != 4 or query_feats.shape[1] != support_feats.shape[2] \
+            or support_feats.shape[:2] != support_labels.shape[:2]:
+        raise ValueError(f"iterative_query_inference: expected query_feats [Q,D,h,w], support_feats [C,K,D,h,w], support_labels "
+                         f"[C,K,H,W] with matching D and C,K, got {tuple(query_feats.shape)}, {tuple(support_feats.shape)}, "
+                         f"{tuple(support_labels.shape)}")
+
+def iterative_query_inference(query_feats:Tensor, # [Q,D,h,w] query features
+                              support_feats:Tensor, # [C,K,D,h,w] support features
+                              support_labels:Tensor, # [C,K,H,W] episode labels (way c labelled c, 0 background, 255 ignore)
                               out_size:tuple|None=None, # (H, W) of the fused scores; default: the support label size
                               n_iter:int=5, # N, the number of collected prototype sets
-                              eta:float=500., # step size of eq. 12 (absolute; depends on the feature scale, see above)
+                              eta:float|None=None, # step size (None: `DEFAULT_ETA[step]`)
                               alpha:float=20., # amplification factor of the softmax
                               metric:str='fidelity', # 'cosine' or 'fidelity'
+                              step:str='absolute', # 'absolute': eq. 12 on P; 'unit': on P/|P|, renormalised (scale-free)
                               ignore_index:int=255, # label value excluded from L_sup and the IoU
                              ) -> IQIResult:
     "Collect P_1..P_N by gradient steps on L_sup (eq. 12) and fuse their query predictions weighted by support IoU (eq. 13)."
-    if n_iter < 1: raise ValueError(f"iterative_query_inference: n_iter must be >= 1, got {n_iter}")
-    if qry_feats.ndim != 4 or supp_feats.ndim != 5 or supp_labels.ndim != 4 or qry_feats.shape[1] != supp_feats.shape[2] \
-            or supp_feats.shape[:2] != supp_labels.shape[:2]:
-        raise ValueError(f"iterative_query_inference: expected qry_feats [Q,D,h,w], supp_feats [C,K,D,h,w], supp_labels "
-                         f"[C,K,H,W] with matching D and C,K, got {tuple(qry_feats.shape)}, {tuple(supp_feats.shape)}, "
-                         f"{tuple(supp_labels.shape)}")
-    n_ways, labels = supp_feats.shape[0], supp_labels.flatten(0, 1)
-    out_size = tuple(out_size or labels.shape[-2:])
-    qry_feats, supp_feats = qry_feats.detach(), supp_feats.detach()
+    _check_iqi_inputs(query_feats, support_feats, support_labels, n_iter, step)
+    eta = DEFAULT_ETA[step] if eta is None else float(eta)
+    n_ways, out_size = support_feats.shape[0], tuple(out_size or support_labels.shape[-2:])
     collected, losses, ious = [], [], []
-    with torch.inference_mode(False), torch.enable_grad():
-        if supp_feats.is_inference(): supp_feats, labels = supp_feats.clone(), labels.clone()   # called under inference_mode
-        protos = extract_prototypes(supp_feats, labels.view_as(supp_labels)).detach()         # P_0
-        supp_unit = F.normalize(supp_feats, dim=2)      # the features are fixed: normalise them once, not every step
+    with torch.inference_mode(False), torch.enable_grad(), torch.autocast(query_feats.device.type, enabled=False):
+        # fixed inputs: detached fp32 (or fp64) copies (also when called under inference_mode or autocast), normalised once
+        support_unit = F.normalize(full_precision(support_feats.detach()).clone(), dim=2)
+        labels = support_labels.clone()
+        protos = extract_prototypes(full_precision(support_feats.detach()).clone(), labels).detach()      # P_0
+        if step == 'unit': protos = F.normalize(protos, dim=1)
         for n in range(n_iter + 1):
             protos.requires_grad_(True)
-            sup_logits = upsample_logits(support_logits(supp_unit, protos, metric, alpha, unit_feats=True), labels.shape[-2:])  # once, for loss and prediction
-            loss = seg_loss(sup_logits, labels, ignore_index)
-            support_pred = sup_logits.detach().max(1).indices   # = argmax(1) (first maximum); argmax over dim 1 is ~10x slower on CPU
-            losses.append(loss.detach()); ious.append(support_iou(support_pred, labels, n_ways, ignore_index))
+            s_logits = upsample_logits(support_logits(support_unit, protos, metric, alpha, unit_feats=True), labels.shape[-2:])
+            loss = support_loss(s_logits, labels, ignore_index)                     # L_sup(P_n), eq. 10
+            losses.append(loss.detach())
+            ious.append(foreground_iou(s_logits.detach().max(1).indices, labels.flatten(0, 1), n_ways, ignore_index))
             if n > 0: collected.append(protos.detach())
             if n < n_iter:
                 grad, = torch.autograd.grad(loss, protos)
-                protos = (protos - eta * grad).detach()                      # eq. 12
-    with torch.no_grad():
-        qry_unit = F.normalize(qry_feats, dim=1)
-        probs = [upsample_logits(logits(qry_unit, p, metric, alpha, unit_feats=True), out_size).softmax(1) for p in collected]
-        scores, weights = fuse_scores(probs, torch.stack(ious[1:]))        # eq. 13
+                protos = (protos - eta * grad).detach()                               # eq. 12
+                if step == 'unit': protos = F.normalize(protos, dim=1)
+        with torch.no_grad():
+            query_unit = F.normalize(full_precision(query_feats.detach()), dim=1)
+            probs = [upsample_logits(logits(query_unit, p, metric, alpha, unit_feats=True), out_size).softmax(1) for p in collected]
+            scores, weights = fuse_scores(probs, torch.stack(ious[1:]))                # eq. 13
     return IQIResult(scores, weights, collected, torch.stack(ious), torch.stack(losses))

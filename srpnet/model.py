@@ -5,7 +5,6 @@
 # %% ../nbs/06_model.ipynb #6566a4f5
 from __future__ import annotations
 from dataclasses import dataclass
-import inspect
 
 from fastcore.basics import patch
 
@@ -16,9 +15,9 @@ from torch import Tensor
 
 from .backbone import build_backbone
 from .prototypes import extract_prototypes
-from .similarity import METRICS, logits
-from .losses import seg_loss, upsample_logits, support_logits, combined_loss
-from .iqi import iterative_query_inference
+from .similarity import METRICS, logits, full_precision
+from .losses import seg_loss, upsample_logits, support_logits, support_loss, combined_loss
+from .iqi import iterative_query_inference, DEFAULT_ETA, IQI_STEPS
 
 # %% auto #0
 __all__ = ['PRESETS', 'SRPNetOutput', 'SRPNet']
@@ -45,21 +44,17 @@ class SRPNetOutput:
     loss_support: Tensor|None = None  # L_sup (eq. 10), reported even when SRP is off (then detached, weight 0)
     iqi: object|None = None           # the IQI result when IQI ran
 
-# %% ../nbs/06_model.ipynb #0064a8af
-def _iqi_default_eta() -> float:
-    "The default step size of `srpnet.iqi.iterative_query_inference`."
-    return inspect.signature(iterative_query_inference).parameters['eta'].default
-
 # %% ../nbs/06_model.ipynb #5c1c0fc6
 class SRPNet(nn.Module):
     "Self-Regularized Prototypical Network: backbone + MAP prototypes + metric head (+ SRP loss, + IQI at eval)."
-    def __init__(self, backbone:str='resnet50', # 'resnet50' | 'resnet18' | 'lite0' (see `build_backbone`)
+    def __init__(self, backbone:str='resnet50', # a key of `srpnet.backbone.BACKBONES`
                  weights=None, # backbone weights: None | 'imagenet' | path of a state dict of the plain network
                  metric:str='fidelity', # 'cosine' or 'fidelity' (eq. 5, 6)
                  srp:bool=True, # self-regularisation: add w_s * L_sup to the loss (False: w_s = 0)
                  iqi:bool=False, # run iterative query inference in eval mode
                  n_iqi:int=5, # IQI iterations N
-                 eta:float|None=None, # IQI step size; None: `srpnet.iqi`'s default
+                 eta:float|None=None, # IQI step size; None: `srpnet.iqi.DEFAULT_ETA[iqi_step]`
+                 iqi_step:str='absolute', # 'absolute' (eq. 12 on P) or 'unit' (on P/|P|, scale-free); see `srpnet.iqi`
                  alpha:float=20., # logit scale of eq. 3
                  w_s:float=1., # weight of the support loss (eq. 11)
                  w_q:float=1., # weight of the query loss (eq. 11)
@@ -69,15 +64,20 @@ class SRPNet(nn.Module):
                 ):
         super().__init__()
         if metric not in METRICS: raise ValueError(f"unknown metric {metric!r}: choose one of {sorted(METRICS)}")
-        if eta is None: eta = _iqi_default_eta()
-        self.config = dict(backbone=backbone, weights=None if weights is None else str(weights), metric=metric,
-                           srp=bool(srp), iqi=bool(iqi), n_iqi=int(n_iqi), eta=float(eta), alpha=float(alpha),
-                           w_s=float(w_s), w_q=float(w_q), relu_features=bool(relu_features), out_dim=int(out_dim),
-                           freeze_stages=bool(freeze_stages))
+        if iqi_step not in IQI_STEPS: raise ValueError(f"unknown iqi_step {iqi_step!r}: choose one of {list(IQI_STEPS)}")
         self.backbone = build_backbone(backbone, weights=weights, out_dim=out_dim, relu_features=relu_features,
                                        freeze_stages=freeze_stages)
-        self.metric, self.srp, self.iqi, self.n_iqi, self.eta = metric, bool(srp), bool(iqi), int(n_iqi), float(eta)
+        self.arch = dict(backbone=backbone, weights=None if weights is None else str(weights), relu_features=bool(relu_features),
+                         out_dim=int(out_dim), freeze_stages=bool(freeze_stages))   # fixed once built
+        self.metric, self.srp, self.iqi, self.n_iqi, self.iqi_step = metric, bool(srp), bool(iqi), int(n_iqi), iqi_step
+        self.eta = DEFAULT_ETA[iqi_step] if eta is None else float(eta)
         self.alpha, self.w_s, self.w_q = float(alpha), float(w_s), float(w_q)
+
+    @property
+    def config(self) -> dict:
+        "Constructor arguments that rebuild this model, read from its current switches (so a result records what ran)."
+        return dict(self.arch, metric=self.metric, srp=bool(self.srp), iqi=bool(self.iqi), n_iqi=int(self.n_iqi),
+                    eta=float(self.eta), iqi_step=self.iqi_step, alpha=float(self.alpha), w_s=float(self.w_s), w_q=float(self.w_q))
 
     @classmethod
     def from_preset(cls, name:str, # a key of `PRESETS`: 'Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI'
@@ -113,34 +113,34 @@ def head(self:SRPNet,
           query_labels:Tensor|None=None, # [Q,H,W] query labels: when given, the losses are computed
           iqi:bool|None=None, # run IQI; None: `self.iqi and not self.training`
          ) -> SRPNetOutput:
-    "Prototypes, query/support predictions, losses and (optionally) IQI from backbone features; no backbone pass."
+    "Prototypes, query/support predictions, losses and (optionally) IQI from backbone features; no backbone pass (fp32)."
     _check_episode(support_feats, support_labels, query_feats)
     C, K = support_labels.shape[:2]
     if out_size is None: out_size = (query_labels if query_labels is not None else support_labels).shape[-2:]
     out_size = tuple(int(s) for s in out_size)
-    protos = extract_prototypes(support_feats, support_labels)                       # [C+1,D]
-    q_logits = logits(query_feats, protos, self.metric, self.alpha)                  # [Q,C+1,h,w]
-    s_logits = support_logits(support_feats, protos, self.metric, self.alpha)        # [C*K,C+1,h,w]
-    s_probs = upsample_logits(s_logits, support_labels.shape[-2:]).softmax(1)
-    s_probs = s_probs.unflatten(0, (C, K))
-    out = SRPNetOutput(query_probs=None, query_pred=None, support_probs=s_probs, support_pred=s_probs.max(2).indices,
-                       prototypes=protos)
-    if query_labels is not None:
-        out.loss_query = seg_loss(q_logits, query_labels)
-        out.loss_support = seg_loss(s_logits, support_labels.flatten(0, 1))
-        w_s = self.w_s if self.srp else 0.
-        out.loss = combined_loss(out.loss_support, out.loss_query, w_s=w_s, w_q=self.w_q)
-        if w_s == 0: out.loss_support = out.loss_support.detach()
     if iqi is None: iqi = self.iqi and not self.training
-    if iqi:
-        out.iqi = iterative_query_inference(query_feats, support_feats, support_labels, out_size=out_size,
-                                            n_iter=self.n_iqi, eta=self.eta, alpha=self.alpha, metric=self.metric)
-        scores = out.iqi.scores
-        out.query_probs = scores / scores.sum(1, keepdim=True).clamp_min(1e-12)
-    else:
-        out.query_logits = upsample_logits(q_logits, out_size)
-        out.query_probs = out.query_logits.softmax(1)
-    out.query_pred = out.query_probs.max(1).indices   # = argmax(1) (first maximum), ~10x faster on CPU
+    with torch.autocast(query_feats.device.type, enabled=False):       # the method runs in fp32 (backbone may be bf16)
+        support_feats, query_feats = full_precision(support_feats), full_precision(query_feats)
+        protos = extract_prototypes(support_feats, support_labels)                       # [C+1,D]
+        q_logits = logits(query_feats, protos, self.metric, self.alpha)                  # [Q,C+1,h,w]
+        s_logits = support_logits(support_feats, protos, self.metric, self.alpha)        # [C*K,C+1,h,w]
+        s_probs = upsample_logits(s_logits, support_labels.shape[-2:]).softmax(1).unflatten(0, (C, K))
+        out = SRPNetOutput(query_probs=None, query_pred=None, support_probs=s_probs, support_pred=s_probs.max(2).indices,
+                           prototypes=protos)
+        if query_labels is not None:
+            out.loss_query = seg_loss(q_logits, query_labels)                             # L_que, eq. 7
+            out.loss_support = support_loss(s_logits, support_labels)                     # L_sup, eq. 10
+            w_s = self.w_s if self.srp else 0.
+            out.loss = combined_loss(out.loss_support, out.loss_query, w_s=w_s, w_q=self.w_q)
+            if w_s == 0: out.loss_support = out.loss_support.detach()
+        if iqi:
+            out.iqi = iterative_query_inference(query_feats, support_feats, support_labels, out_size=out_size, n_iter=self.n_iqi,
+                                                eta=self.eta, alpha=self.alpha, metric=self.metric, step=self.iqi_step)
+            out.query_probs = out.iqi.scores / out.iqi.scores.sum(1, keepdim=True).clamp_min(1e-12)
+        else:
+            out.query_logits = upsample_logits(q_logits, out_size)
+            out.query_probs = out.query_logits.softmax(1)
+        out.query_pred = out.query_probs.max(1).indices   # = argmax(1) (first maximum), ~10x faster on CPU
     return out
 
 # %% ../nbs/06_model.ipynb #8c4ce18a

@@ -50,15 +50,15 @@ def masked_average_pool(feats:Tensor, # [B,D,h,w] features at stride-8 resolutio
     return pooled / torch.where(total > 0, total, torch.ones_like(total))[:, None]
 
 # %% ../nbs/02_prototypes.ipynb #75d40108
-def extract_prototypes(supp_feats:Tensor, # [C,K,D,h,w] support features
-                       supp_labels:Tensor, # [C,K,H,W] episode labels: way c labelled c, 0 background, 255 ignore
+def extract_prototypes(support_feats:Tensor, # [C,K,D,h,w] support features
+                       support_labels:Tensor, # [C,K,H,W] episode labels: way c labelled c, 0 background, 255 ignore
                       ) -> Tensor: # [C+1,D]: row 0 background, row c class c
     "Background and per-class prototypes by masked average pooling (eq. 1-2)."
-    if supp_feats.ndim != 5 or supp_labels.ndim != 4 or supp_feats.shape[:2] != supp_labels.shape[:2]:
-        raise ValueError(f"extract_prototypes: expected supp_feats [C,K,D,h,w] and supp_labels [C,K,H,W] with the "
-                         f"same C,K, got {tuple(supp_feats.shape)} and {tuple(supp_labels.shape)}")
-    C, K, D = supp_feats.shape[:3]
-    feats, labels = supp_feats.flatten(0, 1), supp_labels.flatten(0, 1)      # [CK,D,h,w], [CK,H,W]
+    if support_feats.ndim != 5 or support_labels.ndim != 4 or support_feats.shape[:2] != support_labels.shape[:2]:
+        raise ValueError(f"extract_prototypes: expected support_feats [C,K,D,h,w] and support_labels [C,K,H,W] with the "
+                         f"same C,K, got {tuple(support_feats.shape)} and {tuple(support_labels.shape)}")
+    C, K, D = support_feats.shape[:3]
+    feats, labels = support_feats.flatten(0, 1), support_labels.flatten(0, 1)      # [CK,D,h,w], [CK,H,W]
     way = torch.arange(1, C + 1, device=labels.device).repeat_interleave(K)  # class of each support image
     foreground = masked_average_pool(feats, labels == way[:, None, None]).view(C, K, D).mean(1)
     background = masked_average_pool(feats, labels == 0).mean(0, keepdim=True)

@@ -10,9 +10,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['METRICS', 'cosine', 'fidelity', 'logits']
+__all__ = ['METRICS', 'full_precision', 'cosine', 'fidelity', 'logits']
 
 # %% ../nbs/03_similarity.ipynb #adc78fca
+def full_precision(x:Tensor # any tensor
+                  ) -> Tensor: # fp32 if `x` was a half-precision float, else `x` itself
+    "Lift bf16/fp16 tensors to fp32 (the method's precision); fp32, fp64 and integer tensors pass unchanged."
+    return x.float() if x.is_floating_point() and x.dtype not in (torch.float32, torch.float64) else x
+
 def cosine(feats:Tensor, # [B,D,h,w] feature maps
            protos:Tensor, # [P,D] prototypes
            eps:float=1e-8, # lower bound on the norms: zero vectors give 0
@@ -22,8 +27,10 @@ def cosine(feats:Tensor, # [B,D,h,w] feature maps
     if feats.ndim != 4 or protos.ndim != 2 or feats.shape[1] != protos.shape[1]:
         raise ValueError(f"similarity: expected feats [B,D,h,w] and protos [P,D] with the same D, "
                          f"got {tuple(feats.shape)} and {tuple(protos.shape)}")
-    if not unit_feats: feats = F.normalize(feats, dim=1, eps=eps)
-    return torch.einsum('bdhw,pd->bphw', feats, F.normalize(protos, dim=1, eps=eps))
+    with torch.autocast(feats.device.type, enabled=False):           # fp32 even inside an autocast region
+        feats, protos = full_precision(feats), full_precision(protos)
+        if not unit_feats: feats = F.normalize(feats, dim=1, eps=eps)
+        return torch.einsum('bdhw,pd->bphw', feats, F.normalize(protos, dim=1, eps=eps))
 
 def fidelity(feats:Tensor, # [B,D,h,w] feature maps
              protos:Tensor, # [P,D] prototypes
