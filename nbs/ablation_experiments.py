@@ -20,7 +20,7 @@ from srpnet.evaluate import FeatureCache, choose_eta, evaluate, write_results, c
 REPO = Path(__file__).resolve().parent.parent
 RUNS, RESULTS = REPO/'runs'/'ablation', REPO/'results'/'ablation'
 TRAINED = ('Cos', 'F', 'F+SRP')          # one trained model per row group of Table 1 (IQI and (sup) are inference-time)
-ETAS = (0.1, 1., 10., 30., 100., 300., 1e3, 3e3, 1e4)   # log-spaced over 5 decades (METHOD.md section 6)
+ETAS = (0.1, 1., 10., 30., 100., 300., 1e3, 3e3, 1e4)   # log-spaced over 5 decades (method page section 6, nbs/method.ipynb)
 
 # CPU-scale settings (the paper: ResNet-50, 417 px, 30k iterations, lr 1e-3, 5 seeds x 1000 episodes)
 BENCHMARKS = {

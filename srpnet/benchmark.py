@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_benchmark.ipynb #15122f79
 from __future__ import annotations
-import copy, itertools, json, math, os, platform, subprocess, sys, time
+import copy, itertools, json, math, os, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 from statistics import median
@@ -17,82 +17,14 @@ from .model import SRPNet, PRESETS
 from .prototypes import extract_prototypes
 from .similarity import logits as similarity_logits
 from .losses import upsample_logits
+from .measure import (cpu_model, git_commit, machine_info, synchronize, time_once, interleaved_times, ms, spread,
+                            paired_ratio, peak_memory, MEMORY_METHOD)
 
 # %% auto #0
-__all__ = ['MEMORY_METHOD', 'TARGETS', 'SETTINGS', 'cpu_model', 'git_commit', 'machine_info', 'synchronize', 'time_once',
-           'interleaved_times', 'ms', 'spread', 'paired_ratio', 'synthetic_episode', 'variant', 'autocast',
-           'bench_inference', 'bench_train_step', 'panet_style_head', 'srpnet_core_head', 'peak_memory', 'bench_memory',
-           'UncachedFeatures', 'timed_evaluate', 'protocol_images', 'eval_costs', 'predict_eval', 'bench_eval',
-           'bench_loader', 'bench_scaling', 'plot_scaling', 'check_targets', 'bench', 'save_result', 'srpnet_bench']
-
-# %% ../nbs/11_benchmark.ipynb #2224b129
-def cpu_model() -> str:
-    "The CPU model name from /proc/cpuinfo (else `platform.processor()`)."
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
-
-def _repo_dir() -> Path:
-    try: return Path(__file__).resolve().parent.parent
-    except NameError: return Path.cwd().resolve().parent   # inside the notebook (cwd = nbs/)
-
-def git_commit() -> str|None:
-    "The checkout's commit, '+dirty' when tracked files have local changes (from `srpnet.evaluate.code_version`)."
-    from srpnet.evaluate import code_version
-    code = code_version()
-    return code['commit'] and code['commit'] + ('+dirty' if code['dirty'] else '')
-
-def machine_info(device='cpu' # the device the benchmark runs on
-                ) -> dict:
-    "CPU, cores, threads, torch version, GPU (if used), load average and code version."
-    device = torch.device(device)
-    try: usable = len(os.sched_getaffinity(0))
-    except AttributeError: usable = os.cpu_count()
-    info = dict(cpu=cpu_model(), logical_cpus=os.cpu_count(), usable_cpus=usable, torch=torch.__version__,
-                python=platform.python_version(), platform=platform.platform(), threads=torch.get_num_threads(),
-                interop_threads=torch.get_num_interop_threads(), device=str(device),
-                load_avg=[round(x, 2) for x in os.getloadavg()], git_commit=git_commit())
-    if device.type == 'cuda': info['gpu'] = torch.cuda.get_device_name(device)
-    return info
-
-# %% ../nbs/11_benchmark.ipynb #5ccbd7e0
-def synchronize(device='cpu'):
-    "Wait for queued CUDA work (no-op on CPU)."
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
-
-def time_once(fn, # a callable without arguments
-              device='cpu') -> float: # seconds
-    "Wall time of one call of `fn`."
-    synchronize(device); start = time.perf_counter()
-    fn(); synchronize(device)
-    return time.perf_counter() - start
-
-def interleaved_times(fns:dict, # {name: callable}
-                      repeats:int=5, # measured rounds
-                      warmup:int=1, # unmeasured rounds first
-                      device='cpu') -> dict: # {name: [seconds per round]}
-    "Time every callable once per round, order reversed every other round (A B, B A, ...), after `warmup` rounds."
-    names = list(fns)
-    for _ in range(warmup):
-        for n in names: fns[n]()
-    times = {n: [] for n in names}
-    for r in range(repeats):
-        for n in (names if r % 2 == 0 else names[::-1]): times[n].append(time_once(fns[n], device))
-    return times
-
-def ms(seconds:list) -> float:
-    "Median of `seconds`, in milliseconds."
-    return round(1e3 * median(seconds), 3)
-
-def spread(seconds:list) -> dict:
-    "Median, min and max in ms and the number of samples."
-    return dict(median_ms=ms(seconds), min_ms=round(1e3 * min(seconds), 3), max_ms=round(1e3 * max(seconds), 3), n=len(seconds))
-
-def paired_ratio(numerator:list, denominator:list) -> float:
-    "Median over rounds of numerator[i] / denominator[i]."
-    return round(median(a / b for a, b in zip(numerator, denominator)), 4)
+__all__ = ['TARGETS', 'SETTINGS', 'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step',
+           'panet_style_head', 'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate',
+           'protocol_images', 'eval_costs', 'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling',
+           'plot_scaling', 'check_targets', 'bench', 'save_result']
 
 # %% ../nbs/11_benchmark.ipynb #0c03f1c4
 def synthetic_episode(shot:int=1, # K
@@ -126,7 +58,6 @@ def variant(model:SRPNet, # the model whose backbone all variants share
         settings.update(iqi=steps > 0, n_iqi=max(steps, 1))
     copied = copy.copy(model)
     for key, value in settings.items(): setattr(copied, key, value)
-    copied.config = {**model.config, **settings}
     copied.training = model.training
     return copied
 
@@ -250,37 +181,6 @@ def srpnet_core_head(support_feats:Tensor, # [C,K,D,h,w]
     probs = upsample_logits(similarity_logits(query_feats, protos, metric, alpha), support_labels.shape[-2:]).softmax(1)
     return protos, probs
 
-# %% ../nbs/11_benchmark.ipynb #9ace41b5
-def _cpu_peak_from_profile(prof) -> int:
-    from torch._C._profiler import _EventType
-    allocs, stack = [], list(prof.profiler.kineto_results.experimental_event_tree())
-    while stack:
-        node = stack.pop()
-        if node.tag == _EventType.Allocation and str(node.extra_fields.device).startswith('cpu'):
-            allocs.append((node.start_time_ns, node.extra_fields.total_allocated, node.extra_fields.alloc_size))
-        stack.extend(node.children)
-    if not allocs: return 0
-    allocs.sort()
-    start = allocs[0][1] - allocs[0][2]                          # bytes live before the first allocation
-    return max(total for _, total, _ in allocs) - start
-
-def peak_memory(fn, # a callable without arguments
-                device='cpu') -> int: # bytes
-    "Peak bytes allocated during `fn()` above those live before it (CUDA allocator stats; CPU: torch.profiler allocation events)."
-    device = torch.device(device)
-    if device.type == 'cuda':
-        synchronize(device); torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn(); synchronize(device)
-        return torch.cuda.max_memory_allocated(device) - base
-    from torch.profiler import profile, ProfilerActivity
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: fn()
-    return _cpu_peak_from_profile(prof)
-
-MEMORY_METHOD = {'cpu': 'torch.profiler(profile_memory=True) allocation events: max running total of CPU-allocator bytes '
-                        'above the start of the call (tensors only)',
-                 'cuda': 'torch.cuda.max_memory_allocated above memory_allocated before the call'}
-
 # %% ../nbs/11_benchmark.ipynb #f629bcb9
 def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant); None: skip it
                  size:int=417, # label side
@@ -326,7 +226,7 @@ class UncachedFeatures(FeatureCache):
 
 def _synth(size, seed=0, n_episodes=1000, small=False, fold=0):
     "Synth-5i fold `fold`, val split, at `size` px: the default tree (300 val images, 160 px) or the small one (80, 64 px)."
-    from srpnet.data import Synth5i
+    from srpnet.synth import Synth5i
     kw = dict(n_images=120, n_val=80, image_size=64) if small else {}
     return Synth5i(fold=fold, split='val', size=size, seed=seed, n_episodes=n_episodes, **kw)
 
@@ -404,7 +304,7 @@ def bench_eval(model:SRPNet, size:int=417, variant_name:str='F+SRP+IQI', seeds=r
 # %% ../nbs/11_benchmark.ipynb #deacb436
 def bench_loader(size:int=417, n_episodes:int=30, workers=(0, 2), split:str='val', small:bool=False) -> dict:
     "Steady-state episodes/s and start-up seconds of the Synth-5i loader for each worker count."
-    from srpnet.data import Synth5i
+    from srpnet.synth import Synth5i
     out = {}
     for w in workers:
         ds = _synth(size, seed=1, n_episodes=n_episodes + 1, small=small)
@@ -506,7 +406,7 @@ def _log(msg): print(f"[srpnet_bench {time.strftime('%H:%M:%S')}] {msg}", file=s
 
 def bench(quick:bool=False, # the cheap mode (see above)
           size:int=417, # image side of the inference, memory and evaluation sections
-          backbone:str='resnet50', # backbone (random init)
+          backbone:str='resnet50', # a key of `srpnet.backbone.BACKBONES` (random init)
           device:str='cpu', # 'cpu' or 'cuda' (bf16 autocast on CUDA)
           threads:int|None=None, # torch.set_num_threads; None: torch's default
           sections=('inference', 'train', 'memory', 'eval', 'loader', 'scaling'),
@@ -557,6 +457,10 @@ def bench(quick:bool=False, # the cheap mode (see above)
     return res
 
 # %% ../nbs/11_benchmark.ipynb #e3cb639c
+def _repo_dir() -> Path:
+    try: return Path(__file__).resolve().parent.parent
+    except NameError: return Path.cwd().resolve().parent   # inside the notebook (cwd = nbs/)
+
 def save_result(res:dict, out_dir=None) -> Path:
     "Write `res` to `<out_dir>/{quick,full}.json` (default: results/benchmark in the checkout, else in the cwd)."
     repo = _repo_dir()
@@ -565,23 +469,3 @@ def save_result(res:dict, out_dir=None) -> Path:
     path = out_dir/f"{'quick' if res['quick'] else 'full'}.json"
     path.write_text(json.dumps(res, indent=1) + '\n')
     return path
-
-# %% ../nbs/11_benchmark.ipynb #3ed67310
-import argparse
-
-def srpnet_bench(argv:list|None=None # command-line arguments (None: sys.argv[1:])
-                ):
-    "Console script: benchmark srpnet's head against its backbone; print one JSON object on stdout."
-    p = argparse.ArgumentParser(prog='srpnet_bench', description=srpnet_bench.__doc__)
-    p.add_argument('--quick', action='store_true', help='cheap mode (< 3 min on 2 CPU cores)')
-    p.add_argument('--size', type=int, default=417, help='image side')
-    p.add_argument('--backbone', default='resnet50', help='resnet50 | resnet18 | lite0 (random init)')
-    p.add_argument('--device', default='cpu', help='cpu | cuda | auto (CUDA runs in bf16 autocast)')
-    p.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    p.add_argument('--out', default=None, help='folder for the JSON (default: results/benchmark in the checkout)')
-    p.add_argument('--no-save', action='store_true', help='print only')
-    args = p.parse_args(argv)
-    device = ('cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device
-    res = bench(quick=args.quick, size=args.size, backbone=args.backbone, device=device, threads=args.threads)
-    if not args.no_save: res['saved_to'] = str(save_result(res, args.out))
-    print(json.dumps(res))

@@ -10,7 +10,7 @@ from dataclasses import replace, fields
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param
-from . import data as srpdata
+from . import datasets as srpdatasets, synth as srpsynth
 from .model import SRPNet
 from .train import RunConfig, train, train_folds, load_model, validation_dataset, make_dataset, normalisation
 from .evaluate import (FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown,
@@ -18,7 +18,7 @@ from .evaluate import (FeatureCache, evaluate, choose_eta, variants_of, write_re
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'cli_errors', 'srpnet_prepare', 'srpnet_train', 'srpnet_eval', 'srpnet_predict', 'quickstart',
-           'srpnet_quickstart']
+           'srpnet_quickstart', 'srpnet_bench']
 
 # %% ../nbs/10_cli.ipynb #215ec713
 EXPECTED_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, FloatingPointError, ImportError, OSError)
@@ -49,15 +49,15 @@ def srpnet_prepare(dataset:str='synth5i', # 'synth5i' | 'davis5i' | 'pascal5i' |
                   ):
     "Build (Synth-5i, PASCAL-5i labels) or check (DAVIS-5i, COCO-20i) a dataset and print its root"
     with cli_errors('srpnet_prepare'):
-        if dataset == 'synth5i': path = srpdata.synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=seed)
+        if dataset == 'synth5i': path = srpsynth.synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=seed)
         elif dataset == 'pascal5i':
             from srpnet.prepare import prepare_voc
             path = prepare_voc(root or 'data', download=download)
         elif dataset == 'davis5i':
-            path = srpdata.Davis5i(root, fold=0, split='val', size=32, n_episodes=1).root
+            path = srpdatasets.Davis5i(root, fold=0, split='val', size=32, n_episodes=1).root
         elif dataset == 'coco20i':
             if root is None: raise ValueError("coco20i needs --root: the folder with train2014/, val2014/ and annotations/")
-            path = srpdata.Coco20i(root, fold=0, split='val', size=32, n_episodes=1).root
+            path = srpdatasets.Coco20i(root, fold=0, split='val', size=32, n_episodes=1).root
         else: raise ValueError(f"unknown dataset {dataset!r}: choose synth5i, davis5i, pascal5i or coco20i")
         print(f"{dataset} ready: {path}")
 
@@ -189,7 +189,7 @@ def quickstart(out='runs/quickstart', # output folder
     if threads: torch.set_num_threads(threads)
     say = lambda msg: print(f"[{time.time() - t0:6.1f} s] {msg}", flush=True)
     data_kwargs = data_kwargs or dict(n_images=1000, n_val=300, image_size=160)
-    tree = srpdata.synth5i(data_root, size=data_kwargs['image_size'], n_images=data_kwargs['n_images'], n_val=data_kwargs['n_val'])
+    tree = srpsynth.synth5i(data_root, size=data_kwargs['image_size'], n_images=data_kwargs['n_images'], n_val=data_kwargs['n_val'])
     say(f"Synth-5i: {tree}")
     base = RunConfig(dataset='synth5i', root=data_root, fold=0, backbone=backbone, weights=weights, freeze_stages=freeze_stages, size=size,
                      iters=iters, lr=lr, val_every=iters, val_episodes=val_episodes, ckpt_every=iters, data_kwargs=data_kwargs)
@@ -243,3 +243,23 @@ def srpnet_quickstart(out:str='runs/quickstart', # output folder
     "The main job: Synth-5i, train Cos/F/F+SRP briefly, choose eta, print and write Table 1 (+ (sup)) and a figure"
     with cli_errors('srpnet_quickstart'):
         quickstart(out, iters=iters, episodes=episodes, seeds=seeds, size=size, threads=threads, data_root=data_root, progress=not quiet)
+
+# %% ../nbs/10_cli.ipynb #326b1945
+def srpnet_bench(argv:list|None=None # command-line arguments (None: sys.argv[1:])
+                ):
+    "Console script: benchmark srpnet's head against its backbone (`srpnet.benchmark.bench`); print one JSON object on stdout."
+    import argparse
+    from srpnet.benchmark import bench, save_result
+    p = argparse.ArgumentParser(prog='srpnet_bench', description=srpnet_bench.__doc__)
+    p.add_argument('--quick', action='store_true', help='cheap mode (< 3 min on 2 CPU cores)')
+    p.add_argument('--size', type=int, default=417, help='image side')
+    p.add_argument('--backbone', default='resnet50', help='a key of srpnet.backbone.BACKBONES (random init)')
+    p.add_argument('--device', default='cpu', help='cpu | cuda | auto (CUDA runs in bf16 autocast)')
+    p.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument('--out', default=None, help='folder for the JSON (default: results/benchmark in the checkout)')
+    p.add_argument('--no-save', action='store_true', help='print only')
+    args = p.parse_args(argv)
+    device = ('cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device
+    res = bench(quick=args.quick, size=args.size, backbone=args.backbone, device=device, threads=args.threads)
+    if not args.no_save: res['saved_to'] = str(save_result(res, args.out))
+    print(json.dumps(res))

@@ -16,12 +16,14 @@ import srpnet
 from .metrics import FewShotMeter, mean_std_ci
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
-from .data import read_rgb, to_tensor, denormalise
+from .data import read_rgb, to_tensor
+from .figures import denormalise
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
-           'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown', 'write_results',
-           'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'predict', 'plot_predictions']
+           'code_version', 'repo_root', 'repo_relative', 'sha256_file', 'evaluate', 'over_folds', 'results_table',
+           'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_image', 'read_binary_mask',
+           'tint_mask', 'predict', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache:
@@ -98,7 +100,7 @@ PROTOCOL = dict(id='srpnet-fss-v1',
                 description="1-query episodes of the test fold's classes (val split); per seed, IoU accumulated per class "
                             "over all its episodes, mIoU = mean over the fold's classes, FB-IoU = mean of accumulated fg/bg IoU; "
                             "255 ignored; query scored at the original label resolution, '(sup)' at model input size; "
-                            "mean, sample std and 95% Student-t CI over seeds (METHOD.md section 7)")
+                            "mean, sample std and 95% Student-t CI over seeds (method page section 7, nbs/method.ipynb)")
 SCORES = ('miou', 'fbiou', 'dice', 'episode_miou')
 
 def code_version() -> dict:
@@ -113,6 +115,18 @@ def code_version() -> dict:
             v['dirty'] = bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip())
     except (OSError, subprocess.SubprocessError): pass
     return v
+
+def repo_root() -> Path|None:
+    "The git checkout srpnet is installed from (editable install), else None"
+    root = Path(srpnet.__file__).resolve().parent.parent
+    return root if (root/'settings.ini').is_file() else None
+
+def repo_relative(path) -> str:
+    "`path` relative to the repository when it lies inside it (results never record this machine's absolute paths)"
+    p, root = Path(path), repo_root()
+    if root is None: return str(path)
+    try: return str(p.resolve().relative_to(root))
+    except ValueError: return str(path)
 
 def sha256_file(path) -> str:
     "sha256 of a file (checkpoint identity in results)"
@@ -174,7 +188,7 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
                   fold=getattr(dataset, 'fold', None), shot=getattr(dataset, 'shot', None), way=getattr(dataset, 'way', None),
                   test_classes=list(dataset.test_classes), eta=getattr(model, 'eta', None),
                   config=asdict(config) if config is not None else None, model_config=model.config,
-                  checkpoint=dict(path=str(checkpoint), sha256=sha256_file(checkpoint)) if checkpoint else None,
+                  checkpoint=dict(path=repo_relative(checkpoint), sha256=sha256_file(checkpoint)) if checkpoint else None,
                   code=code_version(), n_images=len(cache), seconds=round(time.time() - t0, 2), variants={})
     for v, runs in per_seed.items():
         entry = {k: mean_std_ci([r[k] for r in runs.values()]) for k in SCORES}
@@ -187,13 +201,21 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
 TABLE1_ORDER = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')
 
 def _collect(results:list, score:str='miou') -> dict:
-    "{row name: {fold: [per-seed values]}} from a list of `evaluate` results (any mix of models and folds)"
-    rows = {}
-    for r in results:
+    "{row name: {fold: [values per (training seed, eval seed)]}} from `evaluate` results of one shot (any mix of models and folds)"
+    shots = {r['shot'] for r in results}
+    if len(shots) > 1: raise ValueError(f"results mix {sorted(shots)}-shot evaluations: tabulate each shot on its own")
+    rows, seen = {}, set()
+    for r in sorted(results, key=lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))):
+        train_seed = (r.get('config') or {}).get('seed', 0)
         for v, entry in r['variants'].items():
+            key = (v, r['fold'], train_seed)
+            if key in seen: raise ValueError(f"two results for {v} on fold {r['fold']} with training seed {train_seed}: "
+                                             f"keep one evaluation per trained model (different runs need different seeds)")
+            seen.add(key)
             runs = entry['runs']
-            rows.setdefault(v, {})[r['fold']] = [runs[s][score] for s in sorted(runs, key=int)]
-            if 'sup' in entry: rows.setdefault(f'{v} (sup)', {})[r['fold']] = [runs[s]['sup'][score] for s in sorted(runs, key=int)]
+            rows.setdefault(v, {}).setdefault(r['fold'], []).extend(runs[s][score] for s in sorted(runs, key=int))
+            if 'sup' in entry:
+                rows.setdefault(f'{v} (sup)', {}).setdefault(r['fold'], []).extend(runs[s]['sup'][score] for s in sorted(runs, key=int))
     order = [*TABLE1_ORDER, *[f'{v} (sup)' for v in TABLE1_ORDER]]
     return dict(sorted(rows.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
@@ -222,19 +244,35 @@ def table_markdown(table:list, digits:int=1) -> str:
     lines = ['| variant | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
     return '\n'.join(lines + [f"| {r['variant']} | " + ' | '.join(cell(r.get(c)) for c in cols) + ' |' for r in table])
 
+def check_clean(out_dir, allow_dirty:bool=False, code:dict|None=None):
+    "Refuse to write results into the repository's results/ from code with uncommitted changes (the stamp would lie)"
+    code, root = code or code_version(), repo_root()
+    if not code.get('dirty') or allow_dirty or root is None: return
+    try: Path(out_dir).resolve().relative_to(root/'results')
+    except ValueError: return                       # outside results/: recorded as dirty, not refused
+    raise RuntimeError(f"refusing to write '{repo_relative(out_dir)}': srpnet has uncommitted changes (commit "
+                       f"{code.get('commit', '?')[:10]} + edits), so the results could not be reproduced from their stamp. "
+                       f"Commit first, or pass allow_dirty=True for a scratch run")
+
 def write_results(results:list, # `evaluate` results
                   out_dir, # folder for results.json, results.csv, table.md, table.csv
-                  extra:dict|None=None) -> Path: # anything else to record in results.json (e.g. the chosen eta)
+                  extra:dict|None=None, # anything else to record in results.json (e.g. the chosen eta)
+                  allow_dirty:bool=False) -> Path: # write into results/ even from uncommitted code
     "Write the full results (JSON), one CSV row per variant, fold and seed, and the Table 1 layout (markdown, CSV)"
+    if not results: raise ValueError(f"no results to write to '{out_dir}'")
+    for r in results:
+        if any(math.isnan(e['miou']['mean']) for e in r['variants'].values()):
+            raise ValueError(f"a result for fold {r['fold']} has NaN scores (no episode was scored?): nothing written to '{out_dir}'")
+    check_clean(out_dir, allow_dirty)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'results.json').write_text(json.dumps(dict(results=results, **(extra or {})), indent=1))
     with open(out/'results.csv', 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['protocol', 'variant', 'fold', 'shot', 'seed', 'n_episodes', *SCORES, *[f'sup_{k}' for k in SCORES], 'checkpoint_sha256'])
+        w = csv.writer(f); w.writerow(['protocol', 'variant', 'fold', 'shot', 'train_seed', 'seed', 'n_episodes', *SCORES, *[f'sup_{k}' for k in SCORES], 'checkpoint_sha256'])
         for r in results:
             for v, entry in r['variants'].items():
                 for seed, run in entry['runs'].items():
                     sup = run.get('sup', {})
-                    w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], seed, r['n_episodes'], *[run[k] for k in SCORES],
+                    w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], (r.get('config') or {}).get('seed', 0), seed, r['n_episodes'], *[run[k] for k in SCORES],
                                 *[sup.get(k, '') for k in SCORES], (r['checkpoint'] or {}).get('sha256', '')])
     table = results_table(results)
     (out/'table.md').write_text(table_markdown(table) + '\n')

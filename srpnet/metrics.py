@@ -14,7 +14,7 @@ __all__ = ['FewShotMeter', 'mean_std_ci']
 
 # %% ../nbs/07_metrics.ipynb #1c129da3
 class FewShotMeter:
-    "Accumulate intersection/union over few-shot episodes, per class (METHOD.md §7); 255 is ignored."
+    "Accumulate intersection/union over few-shot episodes, per class (method page section 7, nbs/method.ipynb); 255 is ignored."
     def __init__(self,
                  classes:int|list, # number of classes (ids 1..n) or the list of dataset class ids scored
                  ignore_index:int=255): # label value left out of every score

@@ -14,8 +14,9 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
 from .model import SRPNet, PRESETS
-from .losses import support_iou
+from .losses import foreground_iou
 from . import data as srpdata
+from .datasets import DATASETS as DATASET_REGISTRY, dataset_class, find_davis20
 
 # %% auto #0
 __all__ = ['DATASETS', 'RunConfig', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset', 'seed_everything',
@@ -23,7 +24,7 @@ __all__ = ['DATASETS', 'RunConfig', 'normalisation', 'make_dataset', 'BaseClassE
            'resolve_device', 'validate', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
-DATASETS = ('synth5i', 'davis5i', 'pascal5i', 'coco20i')
+DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
 
 @dataclass
 class RunConfig:
@@ -102,17 +103,17 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
                  fold:int|None=None, # fold (None: config.fold)
                  shot:int|None=None, # shots (None: config.shot)
                  mean:tuple=srpdata.IMAGENET_MEAN, std:tuple=srpdata.IMAGENET_STD): # input normalisation
-    "The `srpnet.data` episode dataset named by `config`"
+    "The `srpnet.datasets` episode dataset named by `config`"
     kw = dict(fold=config.fold if fold is None else fold, split=split, shot=config.shot if shot is None else shot,
               way=config.way, n_episodes=n_episodes, seed=config.seed if seed is None else seed, size=config.size,
               mean=mean, std=std, **config.data_kwargs)
-    if config.dataset == 'synth5i': return srpdata.Synth5i(root=config.root, **kw)   # builds the tree on first use
+    if config.dataset == 'synth5i': return dataset_class('synth5i')(root=config.root, **kw)   # builds the tree on first use
     if config.dataset == 'davis5i':
-        root = config.root or srpdata.find_davis20()
+        root = config.root or find_davis20()
         if root is None: raise FileNotFoundError("DAVIS-20 not found: pass root='<folder with JPEGImages/ and Annotations/>'")
-        return srpdata.Davis5i(root, **kw)
+        return dataset_class('davis5i')(root, **kw)
     if config.root is None: raise ValueError(f"dataset {config.dataset!r} needs root= (see srpnet_prepare)")
-    return (srpdata.Pascal5i if config.dataset == 'pascal5i' else srpdata.Coco20i)(config.root, **kw)
+    return dataset_class(config.dataset)(config.root, **kw)
 
 class BaseClassEpisodes(torch.utils.data.Dataset):
     "Episodes of several datasets interleaved (episode i comes from dataset i % n); same image ids in all."
@@ -302,7 +303,7 @@ def train(config:RunConfig, # the run
             nan = torch.tensor(float('nan'), device=device)
             stats = torch.stack([out.loss.detach().float(),
                                  *[(t.detach().float() if t is not None else nan) for t in (out.loss_query, out.loss_support)],
-                                 support_iou(out.query_pred.detach(), ep.query_labels.to(device), ep.spec.way)])
+                                 foreground_iou(out.query_pred.detach(), ep.query_labels.to(device), ep.spec.way)])
             if world > 1: dist.all_reduce(stats); stats /= world
             if not torch.isfinite(stats[0]):
                 raise NonFiniteLoss(f"loss is {stats[0].item()} at iteration {it + 1}: run stopped, no step taken; "
