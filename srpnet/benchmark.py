@@ -24,7 +24,7 @@ from .measure import (cpu_model, git_commit, machine_info, synchronize, time_onc
 __all__ = ['TARGETS', 'SETTINGS', 'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step',
            'panet_style_head', 'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate',
            'protocol_images', 'eval_costs', 'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling',
-           'plot_scaling', 'check_targets', 'bench', 'save_result']
+           'plot_scaling', 'check_targets', 'bench', 'save_result', 'measure_train_step']
 
 # %% ../nbs/11_benchmark.ipynb #0c03f1c4
 def synthetic_episode(shot:int=1, # K
@@ -469,3 +469,24 @@ def save_result(res:dict, out_dir=None) -> Path:
     path = out_dir/f"{'quick' if res['quick'] else 'full'}.json"
     path.write_text(json.dumps(res, indent=1) + '\n')
     return path
+
+# %% ../nbs/11_benchmark.ipynb #20675a7b
+def measure_train_step(out, # JSON file to write
+                       n_iters:int=3, # timed steps (after one warm-up step)
+                       size:int=417, # input size
+                       backbone:str='resnet50') -> dict: # the measurement
+    "Seconds per training step of the paper's model (1-way 1-shot, F+SRP) on this machine's CPU"
+    from srpnet.evaluate import code_version
+    torch.manual_seed(0)
+    model = SRPNet(backbone=backbone, weights=None, metric='fidelity', srp=True).train()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    x, q = torch.randn(1, 1, 3, size, size), torch.randn(1, 3, size, size)
+    y = (torch.rand(1, 1, size, size) > 0.5).long()
+    times = []
+    for _ in range(n_iters + 1):
+        t = time.perf_counter(); o = model(x, y, q, y[0]); opt.zero_grad(); o.loss.backward(); opt.step(); times.append(time.perf_counter() - t)
+    res = dict(seconds_per_step=float(median(times[1:])), steps=times[1:], size=size, backbone=backbone,
+               torch_threads=torch.get_num_threads(), machine=machine_info('cpu'), code=code_version(),
+               note='random-init pyramid (same FLOPs as ImageNet init), fp32, CPU possibly shared with other jobs')
+    Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))
+    return res

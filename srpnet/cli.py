@@ -10,15 +10,17 @@ from dataclasses import replace, fields
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param
-from . import datasets as srpdatasets, synth as srpsynth
-from .model import SRPNet
-from .train import RunConfig, train, train_folds, load_model, validation_dataset, make_dataset, normalisation
-from .evaluate import (FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown,
-                             plot_predictions, predict, PROTOCOL)
+from . import synth as srpsynth
+from .backbone import BACKBONES
+from .train import RunConfig, train, train_folds, load_model, make_dataset, normalisation
+from .evaluate import write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
+from .experiment import (experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model,
+                               effects_table, effects_markdown, ETA_GRID)
+from .inputs import check_positive, check_range, parse_ints, parse_seeds, parse_floats
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'cli_errors', 'srpnet_prepare', 'srpnet_train', 'srpnet_eval', 'srpnet_predict', 'quickstart',
-           'srpnet_quickstart', 'srpnet_bench']
+           'srpnet_quickstart', 'srpnet_experiment', 'srpnet_bench']
 
 # %% ../nbs/10_cli.ipynb #215ec713
 EXPECTED_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, FloatingPointError, ImportError, OSError)
@@ -34,31 +36,32 @@ def cli_errors(prog:str): # the command's name, printed before the message
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr); sys.exit(130)
 
-def _floats(text): return [float(x) for x in str(text).split(',') if x.strip()]
-def _ints(text): return [int(x) for x in str(text).split(',') if x.strip()]
-
 # %% ../nbs/10_cli.ipynb #25aa062c
 @call_parse
-def srpnet_prepare(dataset:str='synth5i', # 'synth5i' | 'davis5i' | 'pascal5i' | 'coco20i'
-                   root:str=None, # where the data is / goes (synth5i: default <repo>/data/synth5i; pascal5i: 'data')
+def srpnet_prepare(dataset:str='synth5i', # 'synth5i' | 'davis5i' | 'cocomini5i' | 'pascal5i' | 'coco20i'
+                   root:str=None, # where the data goes (default <repo>/data/<dataset>; pascal5i: 'data')
+                   archive:str=None, # davis5i: the DAVIS-2016 zip; cocomini5i: the folder with the release zips (offline)
+                   from_:Param("davis5i / cocomini5i: an unpacked copy to build from (offline)", str, opt=True)=None,
+                   download:bool=False, # davis5i, cocomini5i, pascal5i: download what is missing (needs network)
                    n_images:int=1000, # synth5i: training images
                    n_val:int=300, # synth5i: val (test) images
                    image_size:int=160, # synth5i: image side in pixels
                    seed:int=0, # synth5i: generator seed
-                   download:bool=False, # pascal5i: download VOC2012 and SBD when missing (needs network)
                   ):
-    "Build (Synth-5i, PASCAL-5i labels) or check (DAVIS-5i, COCO-20i) a dataset and print its root"
+    "Build (Synth-5i, DAVIS-5i, COCO-mini-5i, PASCAL-5i labels) or check (COCO-20i) a dataset and print its root"
     with cli_errors('srpnet_prepare'):
-        if dataset == 'synth5i': path = srpsynth.synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=seed)
-        elif dataset == 'pascal5i':
-            from srpnet.prepare import prepare_voc
-            path = prepare_voc(root or 'data', download=download)
-        elif dataset == 'davis5i':
-            path = srpdatasets.Davis5i(root, fold=0, split='val', size=32, n_episodes=1).root
+        from srpnet import prepare
+        if dataset == 'synth5i':
+            for name, v in (('--n_images', n_images), ('--n_val', n_val), ('--image_size', image_size)): check_positive(name, v)
+            path = srpsynth.synth5i(root, n_images=n_images, n_val=n_val, size=image_size, seed=seed)
+        elif dataset == 'davis5i': path = prepare.prepare_davis(root, archive=archive, from_dir=from_, download=download)
+        elif dataset == 'cocomini5i': path = prepare.prepare_coco_mini(root, from_dir=from_, archive=archive, download=download)
+        elif dataset == 'pascal5i': path = prepare.prepare_voc(root or 'data', download=download)
         elif dataset == 'coco20i':
+            from srpnet.datasets import Coco20i
             if root is None: raise ValueError("coco20i needs --root: the folder with train2014/, val2014/ and annotations/")
-            path = srpdatasets.Coco20i(root, fold=0, split='val', size=32, n_episodes=1).root
-        else: raise ValueError(f"unknown dataset {dataset!r}: choose synth5i, davis5i, pascal5i or coco20i")
+            path = Coco20i(root, fold=0, split='val', size=32, n_episodes=1).root
+        else: raise ValueError(f"unknown dataset {dataset!r}: choose synth5i, davis5i, cocomini5i, pascal5i or coco20i")
         print(f"{dataset} ready: {path}")
 
 # %% ../nbs/10_cli.ipynb #2e5e9e85
@@ -67,13 +70,13 @@ def _none(text): return None if text is None or str(text).lower() == 'none' else
 @call_parse
 def srpnet_train(config:str=None, # JSON config (a run folder's config.json) to start from
                  out:str=None, # run folder (default 'runs/run')
-                 dataset:str=None, # 'synth5i' | 'davis5i' | 'pascal5i' | 'coco20i' (default synth5i)
+                 dataset:str=None, # a key of `srpnet.datasets.DATASETS` (default synth5i)
                  root:str=None, # dataset root
                  fold:int=None, # test fold 0..3 (default 0)
                  folds:str=None, # train several folds, e.g. '0,1,2,3' (into <out>/fold<i>)
                  shot:int=None, # support images per way (default 1)
                  way:int=None, # ways per episode (default 1)
-                 backbone:str=None, # 'resnet50' | 'resnet18' | 'lite0' (default resnet50)
+                 backbone:str=None, # a key of `srpnet.backbone.BACKBONES` (default resnet50)
                  weights:str=None, # 'imagenet' | 'none' | state-dict path (default imagenet)
                  freeze_stages:bool=False, # train only the backbone's fusion conv
                  size:int=None, # input size (default 417)
@@ -90,10 +93,16 @@ def srpnet_train(config:str=None, # JSON config (a run folder's config.json) to 
                  workers:int=None, # DataLoader workers (default 0)
                  data:str=None, # extra dataset arguments as JSON, e.g. '{"n_images": 400}'
                  resume:bool=False, # continue from <out>/checkpoint.pt
+                 overwrite:bool=False, # replace the run already in <out>
                  quiet:bool=False, # no progress bar
                 ):
     "Train SRPNet (one run, or one per fold with --folds)"
     with cli_errors('srpnet_train'):
+        for name, v in (('--iters', iters), ('--lr', lr), ('--shot', shot), ('--way', way), ('--size', size), ('--lr_step', lr_step),
+                        ('--ckpt_every', ckpt_every), ('--val_episodes', val_episodes)): check_positive(name, v)
+        for name, v, lo, hi in (('--fold', fold, 0, 3), ('--val_every', val_every, 0, None), ('--workers', workers, 0, None)):
+            check_range(name, v, lo, hi)
+        fold_list = parse_ints(folds, '--folds', 0, 3) if folds else None
         cfg = RunConfig.load(config) if config else RunConfig()
         given = dict(out=out, dataset=dataset, root=root, fold=fold, shot=shot, way=way, backbone=backbone, size=size,
                      variant=variant, iters=iters, lr=lr, lr_step=lr_step, val_every=val_every, val_episodes=val_episodes,
@@ -102,9 +111,9 @@ def srpnet_train(config:str=None, # JSON config (a run folder's config.json) to 
         if weights is not None: cfg = replace(cfg, weights=_none(weights))
         if freeze_stages: cfg = replace(cfg, freeze_stages=True)
         if data: cfg = replace(cfg, data_kwargs={**cfg.data_kwargs, **json.loads(data)})
-        if folds:
-            runs = train_folds(cfg, folds=_ints(folds), resume=resume, progress=not quiet)
-        else: runs = [train(cfg, resume=resume, progress=not quiet)]
+        if fold_list:
+            runs = train_folds(cfg, folds=fold_list, resume=resume, overwrite=overwrite, progress=not quiet)
+        else: runs = [train(cfg, resume=resume, overwrite=overwrite, progress=not quiet)]
         if int(os.environ.get('RANK', 0)) == 0: print('\n'.join(f"run folder: {r}" for r in runs))
 
 # %% ../nbs/10_cli.ipynb #c496f73f
@@ -120,129 +129,126 @@ def srpnet_eval(run:str, # run folder, or a folder of run folders (one per fold)
                 seeds:str='0,1,2,3,4', # one run of episodes per seed
                 episodes:int=1000, # episodes per seed
                 shot:int=None, # evaluate K-shot with the trained model (default: the run's shot)
-                eta:float=None, # IQI step to use
+                eta:float=None, # IQI step to use (default: the model's)
+                iqi_step:str=None, # 'absolute' | 'unit' (default: the model's)
                 choose_eta:bool=False, # pick eta on base-class validation episodes (--etas)
-                etas:str='1,10,100,1000,10000', # candidates for --choose_eta
-                val_episodes:int=200, # validation episodes for --choose_eta
+                etas:str=None, # candidates for --choose_eta (default: srpnet.experiment.ETA_GRID of the step kind)
+                val_episodes:int=300, # validation episodes for --choose_eta
                 low_res:bool=False, # score at model input size instead of the original label resolution
                 out:str=None, # results folder (default <run>/eval)
                 device:str='cpu', # where to run
                 quiet:bool=False, # no progress bars
                ):
     "Evaluate trained runs under the few-shot protocol; writes results.json/csv and table.md/csv"
-    import srpnet.evaluate as ev
     with cli_errors('srpnet_eval'):
-        results, etas_used = [], {}
-        for r in _runs_in(Path(run)):
-            cfg, model = RunConfig.load(r), load_model(r, device)
-            if shot: cfg = replace(cfg, shot=shot)
-            names = variants.split(',') if variants else variants_of(model)
-            cache = ev.FeatureCache(model)
-            if eta is not None: model.eta = eta
+        seed_list = parse_seeds(seeds)
+        for name, v in (('--episodes', episodes), ('--shot', shot), ('--eta', eta), ('--val_episodes', val_episodes)): check_positive(name, v)
+        step = iqi_step or 'absolute'
+        if step not in ETA_GRID: raise ValueError(f"--iqi_step must be one of {list(ETA_GRID)}, got {iqi_step!r}")
+        candidates = parse_floats(etas, '--etas', positive=True) if etas else list(ETA_GRID[step])
+        runs = _runs_in(Path(run))
+        results, choices = [], {}
+        for r in runs:
+            run_eta = eta
             if choose_eta:
-                mean, std = normalisation(model)
-                model.eta, sweep = ev.choose_eta(model, validation_dataset(cfg, val_episodes, mean=mean, std=std), _floats(etas),
-                                                 cache=cache, progress=not quiet)
-                etas_used[str(r)] = dict(eta=model.eta, sweep=sweep)
-            weights = r/'model.pt' if (r/'model.pt').is_file() else r/'checkpoint.pt'
-            results.append(evaluate(model, cfg, names, seeds=_ints(seeds), n_episodes=episodes, full_res=not low_res,
-                                    cache=cache, checkpoint=weights, config=cfg, progress=not quiet))
-        dest = write_results(results, out or Path(run)/'eval', extra=dict(eta_choice=etas_used) if etas_used else None)
+                choices[str(r.name)] = select_eta_for_run(r, candidates, val_episodes, step, device=device, progress=not quiet)
+                run_eta = choices[str(r.name)]['eta']
+            results.append(evaluate_run(r, seed_list, episodes, shot=shot, variants=variants.split(',') if variants else None,
+                                        eta=run_eta, iqi_step=iqi_step, full_res=not low_res, device=device, progress=not quiet))
+        dest = write_results(results, out or Path(run)/'eval', extra=dict(eta_choice=choices) if choices else None)
         print(table_markdown(results_table(results)))
         print(f"results: {dest}")
 
 # %% ../nbs/10_cli.ipynb #651be701
 @call_parse
-def srpnet_predict(weights:str, # run folder or model.pt
+def srpnet_predict(weights:str, # run folder, model.pt or checkpoint.pt
                    support:Param("support image paths", str, nargs='+')=None,
                    masks:Param("support mask paths, one per support image (non-zero = object)", str, nargs='+')=None,
                    query:Param("query image paths", str, nargs='+')=None,
                    out:str='predictions', # output folder
                    size:int=None, # input size (default: the run's)
                    iqi:bool=False, # use iterative query inference
+                   resize_masks:bool=False, # accept masks whose aspect ratio differs from their image's (stretched)
+                   overwrite:bool=False, # replace existing outputs
                    device:str='cpu', # where to run
                   ):
     "Segment query images given K support images with masks; writes <query>_mask.png and <query>_overlay.png"
     with cli_errors('srpnet_predict'):
         if not support or not masks or not query: raise ValueError("give --support IMAGES, --masks MASKS and --query IMAGES")
-        files = predict(weights, support, masks, query, out_dir=out, size=size, iqi=iqi or None, device=device)
+        check_positive('--size', size)
+        files = predict(weights, support, masks, query, out_dir=out, size=size, iqi=iqi or None, device=device,
+                        resize_masks=resize_masks, overwrite=overwrite)
         print('\n'.join(str(f) for f in files))
 
 # %% ../nbs/10_cli.ipynb #0f5cddd1
 def quickstart(out='runs/quickstart', # output folder
-               iters:int=600, # training iterations per model
-               episodes:int=300, # test episodes per seed
-               seeds:int=5, # number of seeds (0..seeds-1)
-               size:int=96, # model input size (Synth-5i images are 160 px; scored at 160)
-               lr:float=1e-2, # learning rate (raised from the paper's 1e-3 for the short run)
-               backbone:str='lite0', weights:str|None='imagenet', # backbone (lite0's ImageNet weights ship offline)
-               freeze_stages:bool=True, # train only the fusion conv
-               val_episodes:int=100, # base-class validation episodes for the eta sweep
-               etas=(1., 10., 100., 300., 1e3, 3e3, 1e4), # eta candidates
                threads:int|None=1, # torch CPU threads (1: robust on a shared machine; None: torch's default)
                data_root:str|None=None, # where Synth-5i is built (None: the default cache, <repo>/data/synth5i)
-               data_kwargs:dict|None=None, # Synth-5i tree (default: 1000 train + 300 val images of 160 px)
-               progress:bool=True) -> dict: # what was written and measured
-    "Synth-5i -> train Cos, F, F+SRP on fold 0 -> choose eta -> Table 1 (+ (sup)) -> table and figure files"
+               progress:bool=True, # progress bars
+               allow_dirty:bool=False, # allow writing into the repository's results/ from uncommitted code
+               **changes) -> dict: # `Experiment` fields or `RunConfig` fields (config=...) to change, e.g. n_episodes=50
+    "Synth-5i -> train Cos, F, F+SRP on fold 0 -> choose eta -> Table 1 (+ (sup)) -> table, effects and figure files"
     t0, out = time.time(), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if threads: torch.set_num_threads(threads)
     say = lambda msg: print(f"[{time.time() - t0:6.1f} s] {msg}", flush=True)
-    data_kwargs = data_kwargs or dict(n_images=1000, n_val=300, image_size=160)
-    tree = srpsynth.synth5i(data_root, size=data_kwargs['image_size'], n_images=data_kwargs['n_images'], n_val=data_kwargs['n_val'])
-    say(f"Synth-5i: {tree}")
-    base = RunConfig(dataset='synth5i', root=data_root, fold=0, backbone=backbone, weights=weights, freeze_stages=freeze_stages, size=size,
-                     iters=iters, lr=lr, val_every=iters, val_episodes=val_episodes, ckpt_every=iters, data_kwargs=data_kwargs)
-    models, configs, timings, eta_choice, results = {}, {}, {}, {}, []
-    for variant in ('Cos', 'F', 'F+SRP'):
-        cfg = configs[variant] = replace(base, variant=variant, out=str(out/'runs'/variant))
-        t = time.time(); run = train(cfg, progress=progress); timings[f'train {variant}'] = round(time.time() - t, 1)
-        models[variant] = load_model(run)
-        say(f"trained {variant} ({iters} iterations) in {timings[f'train {variant}']} s")
-    caches = {v: FeatureCache(m) for v, m in models.items()}
-    for variant in ('F', 'F+SRP'):
-        model, t = models[variant], time.time()
-        val = validation_dataset(configs[variant], val_episodes, mean=normalisation(model)[0], std=normalisation(model)[1])
-        model.eta, sweep = choose_eta(model, val, etas, cache=caches[variant], progress=progress)
-        eta_choice[variant] = dict(eta=model.eta, **sweep)
-        say(f"{variant}+IQI: eta = {model.eta:g} on {sweep['n_episodes']} base-class episodes "
-            f"(val mIoU by eta: {', '.join(f'{k:g}: {100 * v:.1f}' for k, v in sweep['scores'].items())}; no IQI {100 * sweep['no_iqi']:.1f})")
-    for variant, model in models.items():
-        t = time.time()
-        results.append(evaluate(model, configs[variant], variants_of(model), seeds=tuple(range(seeds)), n_episodes=episodes,
-                                cache=caches[variant], checkpoint=Path(configs[variant].out)/'model.pt', progress=progress))
-        timings[f'evaluate {variant}'] = round(time.time() - t, 1)
-        say(f"evaluated {variants_of(model)} in {timings[f'evaluate {variant}']} s")
-    test_set = make_dataset(base, 'val', 4, seed=0, mean=normalisation(models['F'])[0], std=normalisation(models['F'])[1])
-    fig = plot_predictions({v: (models[m], v) for v, m in (('Cos', 'Cos'), ('F', 'F'), ('F+SRP', 'F+SRP'), ('F+SRP+IQI', 'F+SRP'))},
-                           test_set, n=4, caches={id(models[v]): caches[v] for v in models})
+    exp = experiment('quickstart', root=data_root, results_dir=str(out), **changes)
+    written = run_experiment(exp, progress=progress, allow_dirty=allow_dirty, log=say)
+    results = json.loads((written[1]/'results.json').read_text())
+    etas = {v: json.loads((out/'eta'/f'{v}_fold0_seed0.json').read_text()) for v in ('F', 'F+SRP') if v in exp.variants}
+    for v, c in etas.items():
+        say(f"{v}+IQI: eta = {c['eta']:g} on {c['n_episodes']} base-class episodes; validation mIoU with IQI "
+            f"{100 * dict(map(tuple, c['scores']))[c['eta']]:.1f} vs {100 * c['no_iqi']:.1f} without"
+            + (" -> validation turned IQI off in effect (no eta beat plain F)" if c['iqi_off'] else ""))
+    models = {v: locate_model(exp, v, 0) for v in exp.variants}
+    mean, std = normalisation(models['F'])
+    test_set = make_dataset(replace(exp.config, root=data_root), 'val', 4, seed=0, mean=mean, std=std)
+    fig = plot_predictions({v: (models[m], v) for v, m in (('Cos', 'Cos'), ('F', 'F'), ('F+SRP', 'F+SRP'), ('F+SRP+IQI', 'F+SRP'))
+                            if m in models}, test_set, n=4)
     fig.savefig(out/'predictions.png', dpi=90)
     import matplotlib.pyplot as plt; plt.close(fig)
-    wall = round(time.time() - t0, 1)
-    settings = dict(iters=iters, episodes=episodes, seeds=seeds, size=size, lr=lr, backbone=backbone, weights=weights,
-                    freeze_stages=freeze_stages, val_episodes=val_episodes, etas=list(etas), threads=torch.get_num_threads())
-    write_results(results, out, extra=dict(quickstart=settings, eta_choice=eta_choice, timings=timings, wall_seconds=wall,
-                                           load_average=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None))
-    table = table_markdown(results_table(results))
-    print(f"\nSynth-5i fold 0, 1-way 1-shot, mIoU (%) mean ± std over {seeds} seeds x {episodes} episodes "
-          f"(protocol {PROTOCOL['id']}, scaled down), eta: " + ', '.join(f"{v}+IQI {e['eta']:g}" for v, e in eta_choice.items()))
+    table = table_markdown(results_table(results['results']))
+    print(f"\nSynth-5i fold 0, 1-way 1-shot, mIoU (%) mean ± std over {len(exp.eval_seeds)} seeds x {exp.n_episodes} episodes "
+          f"(protocol {PROTOCOL['id']}, scaled down), eta: " + ', '.join(f"{v}+IQI {c['eta']:g}" for v, c in etas.items()))
     print(table)
-    say(f"done: {out}/table.md, table.csv, results.json, results.csv, predictions.png")
-    return dict(out=out, table=table, results=results, eta=eta_choice, timings=timings, wall_seconds=wall)
+    print('\nEffects (paired over folds x training seeds; one unit here, so no interval):')
+    print((written[1]/'effects.md').read_text())
+    wall = round(time.time() - t0, 1)
+    (out/'time.txt').write_text(f"{wall} s wall, {torch.get_num_threads()} thread(s), load average "
+                                f"{list(os.getloadavg()) if hasattr(os, 'getloadavg') else None}\n")
+    say(f"done: {written[1]}/table.md, effects.md, results.json; {out}/predictions.png")
+    return dict(out=out, table=table, results=results['results'], eta=etas, wall_seconds=wall)
 
 @call_parse
 def srpnet_quickstart(out:str='runs/quickstart', # output folder
-                      iters:int=600, # training iterations per model
-                      episodes:int=300, # test episodes per seed
-                      seeds:int=5, # seeds
-                      size:int=96, # model input size
                       threads:int=1, # torch CPU threads (more only on an idle machine: busy cores make extra threads wait)
                       data_root:str=None, # where Synth-5i is built (default <repo>/data/synth5i)
                       quiet:bool=False, # no progress bars
                      ):
-    "The main job: Synth-5i, train Cos/F/F+SRP briefly, choose eta, print and write Table 1 (+ (sup)) and a figure"
+    "The main job: Synth-5i, train Cos/F/F+SRP briefly, choose eta, print and write Table 1 (+ (sup)), its effects and a figure"
     with cli_errors('srpnet_quickstart'):
-        quickstart(out, iters=iters, episodes=episodes, seeds=seeds, size=size, threads=threads, data_root=data_root, progress=not quiet)
+        check_positive('--threads', threads)
+        quickstart(out, threads=threads, data_root=data_root, progress=not quiet)
+
+# %% ../nbs/10_cli.ipynb #025f0ada
+@call_parse
+def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quickstart, davis5i, synth5i, pascal5i, coco20i
+                      root:str=None, # the dataset root (see srpnet_prepare)
+                      results_dir:str=None, # results folder (default: the experiment's)
+                      runs_dir:str=None, # checkpoints folder (default: the experiment's)
+                      train_seeds:str=None, # training seeds, e.g. '0,1,2' (default: the experiment's)
+                      device:str=None, # 'auto' | 'cpu' | 'cuda' (default: the experiment's, auto)
+                      allow_dirty:bool=False, # write into the repository's results/ from uncommitted code
+                      quiet:bool=False, # no progress bar
+                     ):
+    "Run a named Table 1 experiment: lr check -> train -> choose eta -> evaluate -> tables and effects (resumable)"
+    with cli_errors('srpnet_experiment'):
+        kw = {k: v for k, v in dict(root=root, results_dir=results_dir, runs_dir=runs_dir).items() if v is not None}
+        if train_seeds: kw['train_seeds'] = tuple(parse_seeds(train_seeds, '--train_seeds'))
+        exp = experiment(name, **kw)
+        if device: exp = replace(exp, config=replace(exp.config, device=device))
+        written = run_experiment(exp, progress=not quiet, allow_dirty=allow_dirty)
+        for shot, folder in written.items():
+            print(f"\n{name}, {shot}-shot:\n" + (folder/'table.md').read_text() + '\n' + (folder/'effects.md').read_text())
 
 # %% ../nbs/10_cli.ipynb #326b1945
 def srpnet_bench(argv:list|None=None # command-line arguments (None: sys.argv[1:])

@@ -58,11 +58,11 @@ class Episode:
 
 # %% ../nbs/00_data.ipynb #bd0c49c6
 def read_rgb(path) -> Image.Image:
-    "Open an image as 8-bit RGB; grayscale (L, LA), palette (P), RGBA and CMYK files are converted"
+    "Open an image as 8-bit RGB: any mode (16-bit scaled, palette, RGBA, CMYK, grayscale) via `srpnet.inputs.read_image`"
+    from srpnet.inputs import read_image   # one implementation of the conversion for datasets and predict
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"image file {path} not found: check the path (for a dataset, its root folder and lists)")
-    img = Image.open(path)
-    return img.convert('RGB') if img.mode != 'RGB' else img
+    return read_image(path)
 
 def read_mask(path) -> np.ndarray:
     "Read a single-channel class-index mask (PNG mode L or P) as uint8 [H,W]"

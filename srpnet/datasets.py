@@ -206,6 +206,14 @@ class Davis5i(FewShotDataset):
         if not path.exists(): raise FileNotFoundError(f"DAVIS frame {image_id} has no mask: {path} is missing. "
                                                       "Fix: every JPEGImages frame needs an Annotations PNG (0/255).")
         mask = read_mask(path)
+        frame = self._image_path(image_id)
+        if frame.exists():
+            from PIL import Image
+            with Image.open(frame) as im: w, h = im.size   # the header only
+            if mask.shape != (h, w):
+                raise ValueError(f"DAVIS mask {path} is {mask.shape[1]}x{mask.shape[0]} but its frame {frame} is {w}x{h}: "
+                                 "masks must have their frame's size. Fix: resize the Annotations to the frames (nearest "
+                                 "neighbour) or use the matching resolution folder of DAVIS.")
         bad = set(np.unique(mask).tolist()) - {0, 255}
         if bad: raise ValueError(f"DAVIS mask {path} holds values {sorted(bad)}: DAVIS-2016 masks are 0 (background) / 255 (object). "
                                  "Fix: binarise it (e.g. 255 * (mask > 127)).")

@@ -23,7 +23,7 @@ from .figures import denormalise
 __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
            'code_version', 'repo_root', 'repo_relative', 'sha256_file', 'evaluate', 'over_folds', 'results_table',
            'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_image', 'read_binary_mask',
-           'tint_mask', 'predict', 'plot_predictions']
+           'tint_mask', 'output_names', 'predict', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache:
@@ -308,20 +308,27 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
 # %% ../nbs/09_evaluate.ipynb #627ab206
+from .inputs import read_image as _read_any_image, read_support_mask, _open as _open_image
+from .train import load_trained
+from .runs import atomic_write
+
 def read_image(path, size:int, mean:tuple, std:tuple) -> tuple:
-    "(normalised tensor [3,size,size], original RGB PIL image) of an image file (any mode: see `srpnet.data.read_rgb`)"
+    "(normalised tensor [3,size,size], original 8-bit RGB PIL image) of an image file (any mode: `srpnet.inputs.read_image`)"
     from PIL import Image
-    img = read_rgb(path)
+    img = _read_any_image(path)
     return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
 
-def read_binary_mask(path, size:int) -> Tensor:
-    "Binary mask [size,size] int64 (1 where the file is non-zero)"
+def read_binary_mask(path, size:int, # mask file (non-zero = object); model input size
+                     image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
+                     resize:bool=False) -> Tensor: # stretch a mask of another aspect ratio to the image
+    "Binary mask [size,size] int64 (1 where the file is non-zero), checked against its image (`srpnet.inputs.read_support_mask`)"
     from PIL import Image
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"mask not found: '{path}'")
-    m = np.asarray(Image.open(path).convert('L').resize((size, size), Image.NEAREST))
-    if not (m > 0).any(): raise ValueError(f"mask '{path}' is empty: the support object must be marked (non-zero pixels)")
-    return torch.from_numpy((m > 0).astype(np.int64))
+    if image_size is None: image_size = _open_image(path, 'mask').size
+    m = read_support_mask(path, image_size, resize=resize)
+    small = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 0
+    if not small.any(): raise ValueError(f"mask '{path}' marks an object too small to survive resizing to the model's "
+                                         f"{size} px input: mark a larger object or use a larger --size")
+    return torch.from_numpy(small.astype(np.int64))
 
 def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
     "PIL image with `mask` (bool [H,W]) tinted in `color`"
@@ -330,37 +337,67 @@ def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
     a[mask] = (1 - alpha) * a[mask] + alpha * np.array(color, dtype=np.float32)
     return Image.fromarray(a.astype(np.uint8))
 
+def output_names(paths:list) -> list:
+    "Distinct output names for query `paths` (see above): the stem; parent folders joined by '__' where stems repeat; then '-<position>'"
+    import os
+    parts = [Path(os.path.abspath(p)).with_suffix('').parts[1:] for p in paths]
+    names = [p[-1] for p in parts]
+    for i, p in enumerate(parts):
+        others = [q for j, q in enumerate(parts) if j != i and q[-1] == p[-1] and q != p]   # same path: by position below
+        if not others: continue
+        n = 1
+        while n < len(p) and any(q[-n:] == p[-n:] for q in others): n += 1
+        names[i] = '__'.join(p[-n:])
+    names = [f'{n}-{i + 1}' if names.count(n) > 1 else n for i, n in enumerate(names)]
+    if len(set(names)) < len(names): names = [f'{i + 1:04d}-{n}' for i, n in enumerate(names)]
+    return names
+
+def _save_png(img, path):
+    atomic_write(path, lambda f: img.save(f, format='PNG'))
+
 @torch.no_grad()
-def predict(weights, # run folder or model.pt written by `srpnet.train`
+def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.train`
             support_images:list, # K support image paths
             support_masks:list, # K mask paths (non-zero = object)
             query_images:list, # query image paths
-            out_dir='predictions', # where <query>_mask.png and <query>_overlay.png go
-            size:int|None=None, # model input size (None: the run's size, else 417)
+            out_dir='predictions', # where <name>_mask.png and <name>_overlay.png go (names: `output_names`)
+            size:int|None=None, # model input size (None: the run's size, from the weights file)
             iqi:bool|None=None, # force IQI on/off (None: as the model was built)
-            device='cpu') -> list: # written files
+            device='cpu', # where to run
+            resize_masks:bool=False, # stretch masks of another aspect ratio than their image
+            overwrite:bool=False) -> list: # replace existing outputs
     "Segment `query_images` with the object marked in the support images; write masks and overlays"
-    from PIL import Image
     if len(support_images) != len(support_masks) or not support_images:
         raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
     if not query_images: raise ValueError("no query image given")
-    model = load_model(weights, device)
-    if size is None:
-        wf = Path(weights)/'model.pt' if Path(weights).is_dir() else Path(weights)
-        size = (torch.load(wf, map_location='cpu', weights_only=True).get('run_config') or {}).get('size', 417)
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"--size must be an integer >= 1, got {size!r}")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir(): raise NotADirectoryError(f"output folder '{out_dir}' is a file: pass a folder")
+    targets = [(out_dir/f'{n}_mask.png', out_dir/f'{n}_overlay.png') for n in output_names(query_images)]
+    existing = [str(p) for t in targets for p in t if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{len(existing)} output file(s) exist already (first: '{existing[0]}'): pass --overwrite "
+                              "to replace them, or another --out")
+    model, run_config, _ = load_trained(weights, device)
+    size = size or run_config.get('size') or 417
     mean, std = normalisation(model)
-    support = torch.stack([read_image(p, size, mean, std)[0] for p in support_images])[None].to(device)
-    labels = torch.stack([read_binary_mask(p, size) for p in support_masks])[None].to(device)
+    # every input is read and checked before anything is written
+    shots = [read_image(p, size, mean, std) for p in support_images]
+    labels = torch.stack([read_binary_mask(m, size, img.size, resize=resize_masks)
+                          for m, (_, img) in zip(support_masks, shots)])[None].to(device)
+    support = torch.stack([x for x, _ in shots])[None].to(device)
+    queries = [_read_any_image(q) for q in query_images]
     feats = model.embed(support.flatten(0, 1)).unflatten(0, support.shape[:2])
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True); written = []
-    for q in query_images:
-        x, img = read_image(q, size, mean, std)
+    out_dir.mkdir(parents=True, exist_ok=True); written = []
+    for img, (mask_file, overlay_file) in zip(queries, targets):
+        from PIL import Image
+        x = to_tensor(img.resize((size, size), Image.BILINEAR), mean, std)
         out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), iqi=iqi)
         mask = out.query_pred[0].cpu().numpy() == 1
-        stem = Path(q).stem
-        Image.fromarray((mask * 255).astype(np.uint8)).save(out_dir/f'{stem}_mask.png')
-        tint_mask(img, mask).save(out_dir/f'{stem}_overlay.png')
-        written += [out_dir/f'{stem}_mask.png', out_dir/f'{stem}_overlay.png']
+        _save_png(Image.fromarray((mask * 255).astype(np.uint8)), mask_file)
+        _save_png(tint_mask(img, mask), overlay_file)
+        written += [mask_file, overlay_file]
     return written
 
 # %% ../nbs/09_evaluate.ipynb #5a5b0bc9

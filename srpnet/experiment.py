@@ -15,13 +15,13 @@ from .model import PRESETS
 from .iqi import IQI_STEPS
 from .train import RunConfig, train, load_model, validation_dataset, normalisation
 from .evaluate import (FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown,
-                             code_version, repo_relative)
+                             code_version, repo_relative, repo_root)
 
 # %% auto #0
-__all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'EXPERIMENTS', 'Experiment', 'run_config', 'locate_model',
-           'chosen_lr', 'choose_lr', 'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta',
+__all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
+           'locate_model', 'chosen_lr', 'choose_lr', 'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta',
            'evaluate_model', 'unit_scores', 'effects_table', 'effects_markdown', 'collect', 'run_experiment',
-           'plot_effects', 'plot_eta_curves', 'experiment', 'scaled']
+           'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'summary', 'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -80,7 +80,10 @@ class Experiment:
         "The experiment saved in `path` (a results folder or its experiment.json)"
         path = Path(path); path = path/'experiment.json' if path.is_dir() else path
         if not path.is_file(): raise FileNotFoundError(f"no experiment at '{path}': pass a results folder holding experiment.json")
-        return cls(**json.loads(path.read_text()))
+        d = json.loads(path.read_text())
+        root = repo_root()                       # runs_dir is recorded relative to the repository: resolve it from anywhere
+        if root is not None and not Path(d['runs_dir']).is_absolute(): d['runs_dir'] = str(root/d['runs_dir'])
+        return cls(**dict(d, results_dir=str(path.parent)))
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -322,6 +325,29 @@ def plot_eta_curves(exp:Experiment, ax=None):
     ax.set_xlabel(f'eta ({exp.iqi_step} step)'); ax.set_ylabel('validation mIoU %'); ax.legend(fontsize=6)
     return ax
 
+def plot_training_curves(exp:Experiment, ax=None, window:int=15):
+    "Query loss of every trained model (rolling mean over `window` iterations), mean over folds and training seeds"
+    import matplotlib.pyplot as plt, pandas as pd
+    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
+    for i, v in enumerate(exp.variants):
+        logs = [pd.read_csv(p) for p in sorted((exp.results/'train_logs').glob(f'{v}_fold*_seed*.csv'))]
+        if not logs: continue
+        loss = pd.concat([l.set_index('iter')['loss_query'] for l in logs], axis=1).mean(1).rolling(window, min_periods=1).mean()
+        ax.plot(loss.index, loss.values, color=f'C{i}', label=f'{v} ({len(logs)} runs)')
+    ax.set_xlabel('iteration'); ax.set_ylabel('query loss'); ax.legend(fontsize=7)
+    return ax
+
+def summary(exp:Experiment) -> dict:
+    "Scale and wall time of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage)"
+    t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
+    minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
+    c = exp.config
+    return dict(backbone=f"{c.backbone} ({c.weights or 'random init'})", trained='1x1 fusion conv only' if c.freeze_stages else 'all layers',
+                size_px=c.size, iterations=c.iters, lr=chosen_lr(exp) if (exp.results/'lr_choice.json').is_file() or not exp.lr_grid else None,
+                folds=len(exp.folds), train_seeds=len(exp.train_seeds), eval_seeds=len(exp.eval_seeds), episodes_per_seed=exp.n_episodes,
+                eta_val_episodes=exp.eta_episodes, iqi_step=exp.iqi_step, lr_check_min=minutes('lr_check'), train_min=minutes('train_'),
+                eta_min=minutes('eta_'), eval_min=minutes('eval_'), total_min=round(t.get('total_s', 0) / 60, 1))
+
 # %% ../nbs/12_experiment.ipynb #7ed76431
 def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -> Experiment:
     cfg = RunConfig(dataset='synth5i', root=root, fold=0, backbone='lite0', weights='imagenet', freeze_stages=True, size=96,
@@ -342,8 +368,10 @@ def _synth5i(root=None, results_dir='results/ablation/synth5i', runs_dir='runs/a
     return Experiment('synth5i', cfg, lr_grid=(1e-2, 5e-2), eval_seeds=(0, 1, 2, 3, 4), n_episodes=200, eta_episodes=60,
                       results_dir=results_dir, runs_dir=runs_dir, **kw)
 
+PAPER_ROOTS = dict(pascal5i='data/VOCdevkit/VOC2012', coco20i='data/coco')   # where srpnet_prepare puts them
+
 def _paper(dataset:str):
-    def make(root='data', results_dir=f'results/paper/{dataset}', runs_dir=f'runs/paper/{dataset}', **kw) -> Experiment:
+    def make(root=PAPER_ROOTS[dataset], results_dir=f'results/paper/{dataset}', runs_dir=f'runs/paper/{dataset}', **kw) -> Experiment:
         cfg = RunConfig(dataset=dataset, root=root, backbone='resnet50', weights='imagenet', size=417, iters=30_000, lr=1e-3,
                         lr_step=10_000, val_every=1000, val_episodes=200, ckpt_every=1000)
         return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
@@ -364,3 +392,13 @@ def scaled(exp:Experiment, # an experiment
            **config) -> Experiment: # RunConfig fields to change (iters, size, ...)
     "The same experiment with some `RunConfig` fields changed (e.g. a CPU dry run of a paper-scale experiment)"
     return replace(exp, config=replace(exp.config, **config))
+
+# %% ../nbs/12_experiment.ipynb #44bbe050
+def dry_run(exp:Experiment, # a (paper-scale) experiment
+            results_dir, runs_dir, # where the dry run writes
+            folds:tuple=(0, 3)) -> Experiment: # the same experiment at toy scale
+    "`exp` shrunk to seconds on a CPU (same data, stages, shots and files): what CI runs in place of the GPU cells"
+    cfg = replace(exp.config, backbone='resnet18', weights=None, freeze_stages=False, size=32, iters=2, lr_step=None,
+                  val_every=2, val_episodes=4, ckpt_every=2, device='cpu')
+    return replace(exp, config=cfg, folds=folds, eval_seeds=(0,), n_episodes=2, eta_episodes=4, etas=exp.etas[::4],
+                   lr_grid=exp.lr_grid[:2], lr_check_iters=2, lr_check_episodes=4, results_dir=str(results_dir), runs_dir=str(runs_dir))

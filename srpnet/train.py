@@ -17,11 +17,14 @@ from .model import SRPNet, PRESETS
 from .losses import foreground_iou
 from . import data as srpdata
 from .datasets import DATASETS as DATASET_REGISTRY, dataset_class, find_davis20
+from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
+                         state_dict_mismatch)
 
 # %% auto #0
-__all__ = ['DATASETS', 'RunConfig', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset', 'seed_everything',
-           'rng_state', 'set_rng_state', 'atomic_save', 'param_fingerprint', 'load_model', 'NonFiniteLoss',
-           'resolve_device', 'validate', 'train', 'train_folds']
+__all__ = ['DATASETS', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation', 'make_dataset',
+           'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_save',
+           'param_fingerprint', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'resolve_device',
+           'validate', 'run_fingerprint', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
 DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
@@ -77,7 +80,7 @@ class RunConfig:
         if self.eta is not None: kw['eta'] = self.eta
         return kw
 
-    def save(self, path): Path(path).write_text(json.dumps(asdict(self), indent=2))
+    def save(self, path): atomic_write_json(path, asdict(self))   # temp file + rename: never half-written
 
     @classmethod
     def load(cls, path) -> RunConfig:
@@ -163,9 +166,8 @@ def set_rng_state(state:dict):
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 def atomic_save(obj, path):
-    "torch.save to a temporary file next to `path`, then os.replace it into place"
-    path = Path(path); tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
+    "torch.save to a hidden temporary file next to `path`, fsync, os.replace it into place (`srpnet.runs.atomic_torch_save`)"
+    return atomic_torch_save(obj, path)
 
 def param_fingerprint(model) -> str:
     "sha256 of all parameters and buffers (identical weights <=> identical fingerprint)"
@@ -173,33 +175,46 @@ def param_fingerprint(model) -> str:
     for k, v in model.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
+def weights_file(path) -> Path:
+    "The weights file of `path`: a run folder's model.pt (a finished run), else its checkpoint.pt; a file as given"
+    path = Path(path)
+    if path.is_dir():
+        found = next((p for p in (path/'model.pt', path/'checkpoint.pt') if p.is_file()), None)
+        if found is None: raise FileNotFoundError(f"no trained model in '{path}': it holds no model.pt or checkpoint.pt; "
+                                                  "pass a run folder of srpnet_train or its model.pt")
+        return found
+    if not path.exists(): raise FileNotFoundError(f"no trained model at '{path}': pass a run folder or its model.pt")
+    return path
+
+def load_trained(path, # a run folder (model.pt, else checkpoint.pt) or a .pt file written by `train`
+                 device='cpu') -> tuple:
+    "(SRPNet in eval mode, the run's config as a dict, the file read): every file `train` writes carries both"
+    path = weights_file(path)
+    state = load_checkpoint_file(path)   # one-line errors for empty, truncated, foreign or unsafe files
+    if not isinstance(state['model_config'], dict) or not isinstance(state['model'], dict):
+        raise ValueError(f"'{path}' is not a srpnet weights file: its model or model_config is not a dict")
+    try: model = SRPNet(**{**state['model_config'], 'weights': None})   # the weights come from the file
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"'{path}' describes a model this srpnet cannot build ({type(e).__name__}: {e})") from None
+    mismatch = state_dict_mismatch(model.state_dict(), state['model'])
+    if mismatch:
+        raise ValueError(f"weights in '{path}' do not fit the {state['model_config'].get('backbone', '?')} model its "
+                         f"config describes: {mismatch}; was the file edited or written by another version?")
+    model.load_state_dict(state['model'])
+    run_config = state.get('run_config') or state.get('config') or {}
+    return model.to(device).eval(), dict(run_config), path
+
 def load_model(path, # a run folder (reads model.pt, else checkpoint.pt) or a .pt file written by `train`
                device='cpu') -> SRPNet:
     "Rebuild the trained SRPNet from a file written by `train`, safely (torch.load(weights_only=True))"
-    path = Path(path)
-    if path.is_dir(): path = next((p for p in (path/'model.pt', path/'checkpoint.pt') if p.is_file()), path/'model.pt')
-    if not path.is_file(): raise FileNotFoundError(f"no trained model at '{path}': pass a run folder or its model.pt")
-    state = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(state, dict) or 'model_config' not in state:
-        raise ValueError(f"'{path}' is not a srpnet model file (expected the model.pt/checkpoint.pt that srpnet.train writes)")
-    model = SRPNet(**{**state['model_config'], 'weights': None})   # the weights come from the file
-    model.load_state_dict(state['model'])
-    return model.to(device).eval()
+    return load_trained(path, device)[0]
 
 # %% ../nbs/08_train.ipynb #ae8a6d1e
 class NonFiniteLoss(FloatingPointError):
     "The training loss became NaN or infinite"
 
-class _CsvLog:
-    "Append-only CSV log; on resume, keeps only rows up to the checkpoint's iteration"
-    def __init__(self, path, columns, keep_until=None):
-        rows = []
-        if keep_until is not None and Path(path).is_file():
-            with open(path) as f: rows = [r for r in csv.DictReader(f) if int(r['iter']) <= keep_until]
-        self.file = open(path, 'w', newline='')
-        self.writer = csv.DictWriter(self.file, fieldnames=columns); self.writer.writeheader(); self.writer.writerows(rows)
-    def write(self, **row): self.writer.writerow(row); self.file.flush()
-    def close(self): self.file.close()
+TRAIN_LOG = ['iter', 'loss', 'loss_query', 'loss_support', 'query_iou', 'lr', 'seconds']
+VAL_LOG = ['iter', 'miou', 'fbiou', 'dice', 'episode_miou']
 
 def resolve_device(device:str='auto') -> torch.device:
     "'auto' -> the local rank's GPU when CUDA is available, else the CPU"
@@ -225,6 +240,11 @@ def validate(model:SRPNet, # the model (switched to eval mode, then back)
 
 # %% ../nbs/08_train.ipynb #796077c0
 _SAME_RUN_EXEMPT = ('out', 'device', 'workers')   # fields a resumed run may change
+CHECKPOINT_STATE = ('iteration', 'model', 'optimizer', 'scheduler', 'rng', 'config', 'model_config', 'best_val')
+
+def run_fingerprint(config:RunConfig) -> dict:
+    "The fields of `config` that define the run (all but `_SAME_RUN_EXEMPT`): a run folder holds one such run"
+    return {k: v for k, v in asdict(config).items() if k not in _SAME_RUN_EXEMPT}
 
 def _init_distributed(device) -> tuple:
     "(rank, world size, whether this call created the process group) from torchrun's environment"
@@ -238,62 +258,92 @@ def _gather(obj, world):
     if world == 1: return [obj]
     out = [None] * world; dist.all_gather_object(out, obj); return out
 
+def _open_run(run:Path, config, resume, overwrite, rank, world) -> tuple:
+    "(lock, checkpoint or None): rank 0 locks and checks the folder, then tells the other ranks"
+    lock, ckpt, err = None, None, None
+    if rank == 0:
+        try: lock, ckpt = open_run(run, run_fingerprint(config), resume=resume, overwrite=overwrite)
+        except BaseException as e: err = e
+    if world > 1:
+        msg = [str(ckpt) if ckpt else None, f'{err}' if err is not None else None]
+        dist.broadcast_object_list(msg, src=0)
+        if rank != 0:
+            if msg[1] is not None: raise RuntimeError(f"rank 0 could not open the run folder: {msg[1]}")
+            ckpt = Path(msg[0]) if msg[0] else None
+    if err is not None: raise err
+    return lock, ckpt
+
+def _drop_new_folder(run:Path, lock):
+    "Remove the run folder this call created when it failed before writing anything but the lock"
+    if lock is not None: lock.release()
+    if not run.is_dir(): return
+    if {p.name for p in run.iterdir()} <= {'.lock'}:
+        (run/'.lock').unlink(missing_ok=True)
+        try: run.rmdir()
+        except OSError: pass
+
 def train(config:RunConfig, # the run
-          resume:bool=False, # continue from `<out>/checkpoint.pt` when it exists
+          resume:bool=False, # continue from `<out>/checkpoint.pt` (the folder must hold this run)
           model:SRPNet|None=None, # a ready model (default: `SRPNet(**config.model_kwargs())`)
-          progress:bool=True) -> Path: # the run folder
+          progress:bool=True, # progress bar
+          overwrite:bool=False) -> Path: # discard whatever run `<out>` holds
     "Train one SRPNet run as `config` says; returns the run folder (see the file list above)"
     device = resolve_device(config.device)
     rank, world, created_group = _init_distributed(device)
     run, cuda = Path(config.out), device.type == 'cuda'
-    if rank == 0: run.mkdir(parents=True, exist_ok=True)
-    seed_everything(config.seed)
-    model = (model or SRPNet(**config.model_kwargs())).to(device)
-    if cuda: model = model.to(memory_format=torch.channels_last)
-    bf16 = config.precision == 'bf16' or (config.precision == 'auto' and cuda)
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=config.lr,
-                                momentum=config.momentum, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.milestone_step, config.lr_gamma)
-    start, best, ckpt_path = 0, -1., run/'checkpoint.pt'
-    if resume and ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location='cpu', weights_only=True)
-        changed = [k for k, v in asdict(config).items() if k not in _SAME_RUN_EXEMPT and state['config'].get(k) != v]
-        if changed: raise ValueError(f"cannot resume '{run}': the config differs in {changed}; "
-                                     f"use RunConfig.load('{run}') or a new output folder")
-        model.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])
-        scheduler.load_state_dict(state['scheduler'])
-        start, best = state['iteration'], state['best_val']
-        set_rng_state(state['rng'][rank] if len(state['rng']) == world else state['rng'][0])
-    if rank == 0: config.save(run/'config.json')
-    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
-    mean, std = normalisation(model)
-    train_set = make_dataset(config, 'train', n_episodes=config.iters * world, mean=mean, std=std)
-    loader = torch.utils.data.DataLoader(train_set, batch_size=None, num_workers=config.workers, pin_memory=cuda,
-                                         sampler=range(start * world + rank, config.iters * world, world))
-    val_set = (validation_dataset(config, config.val_episodes, mean=mean, std=std)
-               if config.val_every and rank == 0 else None)
-    logs = dict(train=_CsvLog(run/'train_log.csv', ['iter', 'loss', 'loss_query', 'loss_support', 'query_iou', 'lr', 'seconds'],
-                              keep_until=start if resume else None),
-                val=_CsvLog(run/'val_log.csv', ['iter', 'miou', 'fbiou', 'dice', 'episode_miou'],
-                            keep_until=start if resume else None)) if rank == 0 else {}
-    bar = tqdm(total=config.iters, initial=start, disable=not progress or rank != 0,
-               desc=f'{config.variant} fold {config.fold}')
-
-    def save_checkpoint(iteration):
-        rngs = _gather(rng_state(), world)
-        if rank != 0: return
-        if not all(torch.isfinite(p).all() for p in model.parameters()):
-            raise NonFiniteLoss(f"weights became non-finite by iteration {iteration}; '{ckpt_path}' keeps the last good state")
-        atomic_save(dict(iteration=iteration, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                         scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config),
-                         model_config=model.config, best_val=best), ckpt_path)
-
-    def save_weights(path, iteration, **extra):
-        atomic_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(config),
-                         iteration=iteration, **extra), path)
-
-    t_start, net_loss = time.time(), float('nan')
+    created = rank == 0 and not run.exists()
+    lock, logs, bar, wrote = None, {}, None, False
     try:
+        lock, ckpt = _open_run(run, config, resume, overwrite, rank, world)   # before anything is written
+        seed_everything(config.seed)
+        model = (model or SRPNet(**config.model_kwargs())).to(device)
+        if cuda: model = model.to(memory_format=torch.channels_last)
+        bf16 = config.precision == 'bf16' or (config.precision == 'auto' and cuda)
+        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                    momentum=config.momentum, weight_decay=config.weight_decay)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.milestone_step, config.lr_gamma)
+        start, best, ckpt_path = 0, -1., run/'checkpoint.pt'
+        if ckpt is not None:
+            state = load_checkpoint_file(ckpt, keys=CHECKPOINT_STATE)
+            changed = [k for k, v in run_fingerprint(config).items() if state['config'].get(k) != v]
+            if changed: raise ValueError(f"cannot resume '{run}': the config differs in {changed}; "
+                                         f"use RunConfig.load('{run}') or a new output folder")
+            mismatch = state_dict_mismatch(model.state_dict(), state['model'])
+            if mismatch: raise ValueError(f"cannot resume '{run}': its checkpoint does not fit the model: {mismatch}")
+            model.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])
+            scheduler.load_state_dict(state['scheduler'])
+            start, best = state['iteration'], state['best_val']
+            set_rng_state(state['rng'][rank] if len(state['rng']) == world else state['rng'][0])
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
+        mean, std = normalisation(model)
+        train_set = make_dataset(config, 'train', n_episodes=config.iters * world, mean=mean, std=std)
+        loader = torch.utils.data.DataLoader(train_set, batch_size=None, num_workers=config.workers, pin_memory=cuda,
+                                             sampler=range(start * world + rank, config.iters * world, world))
+        val_set = (validation_dataset(config, config.val_episodes, mean=mean, std=std)
+                   if config.val_every and rank == 0 else None)
+        if rank == 0:   # the first writes: the inputs were all checked above
+            wrote = True
+            atomic_write_json(run/'config.json', asdict(config))
+            logs = dict(train=AppendLog(run/'train_log.csv', TRAIN_LOG), val=AppendLog(run/'val_log.csv', VAL_LOG))
+            for log in logs.values(): log.truncate_to(start)   # rows after the checkpoint are redone
+        bar = tqdm(total=config.iters, initial=start, disable=not progress or rank != 0,
+                   desc=f'{config.variant} fold {config.fold}')
+
+        def save_checkpoint(iteration):
+            rngs = _gather(rng_state(), world)
+            if rank != 0: return
+            if not all(torch.isfinite(p).all() for p in model.parameters()):
+                raise NonFiniteLoss(f"weights became non-finite by iteration {iteration}; '{ckpt_path}' keeps the last good state")
+            for log in logs.values(): log.sync()   # every row up to `iteration` is on disk before the checkpoint says so
+            atomic_torch_save(dict(iteration=iteration, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                                   scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config), run_config=asdict(config),
+                                   model_config=model.config, best_val=best), ckpt_path)
+
+        def save_weights(path, iteration, **extra):
+            atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(config),
+                                   iteration=iteration, **extra), path)
+
+        t_start, net_loss = time.time(), float('nan')
         net.train()
         for it, ep in enumerate(loader, start=start):
             t0 = time.time()
@@ -325,15 +375,19 @@ def train(config:RunConfig, # the run
             if done % config.ckpt_every == 0 or done == config.iters: save_checkpoint(done)
         fingerprints = _gather(param_fingerprint(model), world)
         if rank == 0:
-            save_weights(run/'model.pt', config.iters)
             summary = dict(iterations=config.iters, resumed_from=start, seconds=round(time.time() - t_start, 2),
                            last_loss=net_loss, best_val_miou=best, world_size=world, rank_fingerprints=fingerprints,
                            ranks_in_sync=len(set(fingerprints)) == 1)
-            (run/'summary.json').write_text(json.dumps(summary, indent=2))
+            atomic_write_json(run/'summary.json', summary)
+            save_weights(run/'model.pt', config.iters)   # last: model.pt marks a finished run
             if not summary['ranks_in_sync']: print(f"warning: ranks ended with different weights: {fingerprints}")
+    except BaseException:
+        if created and not wrote: _drop_new_folder(run, lock); lock = None
+        raise
     finally:
-        bar.close()
+        if bar is not None: bar.close()
         for log in logs.values(): log.close()
+        if lock is not None: lock.release()
         if created_group: dist.destroy_process_group()
     return run
 
@@ -343,18 +397,24 @@ def train_folds(config:RunConfig, # the run; its `out` becomes the parent of fol
                 subprocesses:bool=False, # run each fold as its own Python process
                 max_parallel:int=1, # concurrent subprocesses
                 resume:bool=False, # resume each fold from its checkpoint
-                progress:bool=True) -> list: # run folders
+                progress:bool=True, # progress bars
+                overwrite:bool=False) -> list: # discard the runs the fold folders hold
     "Train `config` on each fold, sequentially or as independent subprocesses"
     configs = [replace(config, fold=f, out=str(Path(config.out)/f'fold{f}')) for f in folds]
-    if not subprocesses: return [train(c, resume=resume, progress=progress) for c in configs]
+    if not subprocesses: return [train(c, resume=resume, progress=progress, overwrite=overwrite) for c in configs]
     running, failed = [], []
+    parent = Path(config.out); parent.mkdir(parents=True, exist_ok=True)
     for c in configs:
-        run = Path(c.out); run.mkdir(parents=True, exist_ok=True); c.save(run/'config.json')
+        run = Path(c.out)
         while len([p for p, _ in running if p.poll() is None]) >= max_parallel: time.sleep(0.5)
-        code = f"from srpnet.train import train, RunConfig; train(RunConfig.load({str(run)!r}), resume={resume}, progress=False)"
-        log = open(run/'train.log', 'w')
+        cfg_file = atomic_write_json(parent/f'.fold{c.fold}.config.json', asdict(c))   # the run folder is train's to create
+        code = (f"import json; from pathlib import Path; from srpnet.train import train, RunConfig; "
+                f"train(RunConfig(**json.loads(Path({str(cfg_file)!r}).read_text())), resume={resume}, progress=False, "
+                f"overwrite={overwrite})")
+        log = open(parent/f'fold{c.fold}.train.log', 'w')
         running.append((subprocess.Popen([sys.executable, '-c', code], stdout=log, stderr=subprocess.STDOUT), run))
     for p, run in running:
-        if p.wait() != 0: failed.append(str(run/'train.log'))
+        if p.wait() != 0: failed.append(str(run.parent/f'{run.name}.train.log'))
+        else: (run.parent/f'.{run.name}.config.json').unlink(missing_ok=True)
     if failed: raise RuntimeError(f"{len(failed)} fold run(s) failed; see {failed}")
     return [Path(c.out) for c in configs]
