@@ -24,7 +24,7 @@ from .measure import (cpu_model, git_commit, machine_info, synchronize, time_onc
 __all__ = ['TARGETS', 'SETTINGS', 'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step',
            'panet_style_head', 'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate',
            'protocol_images', 'eval_costs', 'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling',
-           'plot_scaling', 'check_targets', 'bench', 'save_result', 'measure_train_step']
+           'plot_scaling', 'check_targets', 'bench', 'save_result', 'measure_train_step', 'cache_memory']
 
 # %% ../nbs/11_benchmark.ipynb #0c03f1c4
 def synthetic_episode(shot:int=1, # K
@@ -489,4 +489,25 @@ def measure_train_step(out, # JSON file to write
                torch_threads=torch.get_num_threads(), machine=machine_info('cpu'), code=code_version(),
                note='random-init pyramid (same FLOPs as ImageNet init), fp32, CPU possibly shared with other jobs')
     Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))
+    return res
+
+# %% ../nbs/11_benchmark.ipynb #d0a7ae56
+def cache_memory(model:SRPNet, # the model whose features are cached
+                 size:int=417, # input size
+                 protocols:dict|None=None, # {name: (shot, seeds, episodes, images in the split)}
+                 max_bytes:int=8 * 2**30) -> dict: # FeatureCache's budget
+    "Bytes per cached image (fp32, fp16) measured on a real cache entry, and each protocol's peak cache memory"
+    from .evaluate import FeatureCache
+    protocols = protocols or {'PASCAL-5i 1-shot': (1, 5, 1000, 1449), 'COCO-20i 5-shot': (5, 5, 1000, 40504)}
+    class _One:                                   # a one-image "dataset" for FeatureCache
+        def load_image(self, i): return torch.zeros(3, size, size)
+    res = {}
+    for dtype in (torch.float32, torch.float16):
+        cache = FeatureCache(model.eval(), dtype=dtype); cache.embed(_One(), ['x'])
+        res[f'bytes_per_image_{str(dtype)[6:]}'] = cache.nbytes
+    for name, (shot, seeds, episodes, n_split) in protocols.items():
+        distinct = min(seeds * episodes * (shot + 1), n_split)
+        full = distinct * res['bytes_per_image_float32']
+        res[name] = dict(max_distinct_images=distinct, unbounded_gb=round(full / 1e9, 1),
+                         peak_gb_with_budget=round(min(full, max_bytes) / 1e9, 1), budget_gb=round(max_bytes / 1e9, 1))
     return res

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'EpisodeSpec', 'Episode', 'read_rgb', 'read_mask', 'voc_palette',
-           'save_mask', 'to_tensor', 'episode_label', 'resize_label', 'FewShotDataset', 'fold_classes', 'read_id_list']
+           'save_mask', 'to_tensor', 'episode_label', 'resize_label', 'FewShotDataset', 'fold_classes', 'read_id_list',
+           'repo_root']
 
 # %% ../nbs/00_data.ipynb #9cbbaab4
 import json, warnings
@@ -277,7 +278,7 @@ def read_id_list(path) -> list:
 def _need_dir(path:Path, what:str, fix:str):
     if not path.is_dir(): raise FileNotFoundError(f"{what} not found: {path} does not exist. {fix}")
 
-def _repo_root() -> Path|None:
+def repo_root() -> Path|None:
     "The checkout this package lives in (the folder with settings.ini), if any"
     try: here = Path(__file__).resolve().parent.parent
     except NameError: here = Path.cwd().resolve().parent  # inside a notebook (cwd = nbs/)

@@ -5,6 +5,7 @@
 # %% ../nbs/09_evaluate.ipynb #e3f4ce2c
 from __future__ import annotations
 import csv, hashlib, json, math, subprocess, time
+from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -16,38 +17,56 @@ import srpnet
 from .metrics import FewShotMeter, mean_std_ci
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
-from .data import read_rgb, to_tensor
+from .data import read_rgb, to_tensor, repo_root
+from .prepare import repo_relative
 from .figures import denormalise
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
-           'code_version', 'repo_root', 'repo_relative', 'sha256_file', 'evaluate', 'over_folds', 'results_table',
-           'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_image', 'read_binary_mask',
-           'tint_mask', 'output_names', 'predict', 'plot_predictions']
+           'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown', 'check_clean',
+           'write_results', 'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'output_names', 'predict',
+           'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache:
-    "Backbone features per image id and episode labels per (image id, class, resolution), computed once."
+    "Backbone features per image id (on the host, LRU within `max_bytes`) and episode labels, computed once."
     def __init__(self, model:SRPNet, # the model whose `embed` computes the features
                  device=None, # where the backbone runs (None: the model's device)
-                 dtype=torch.float32, # storage type of the cached features
-                 batch_size:int=8): # images per backbone pass
-        self.model, self.dtype, self.batch_size = model, dtype, batch_size
+                 dtype=torch.float32, # storage type of the cached features (float16 halves the memory)
+                 batch_size:int=8, # images per backbone pass
+                 max_bytes:int|None=8 * 2**30): # host memory for features (None: unbounded); least recently used evicted
+        self.model, self.dtype, self.batch_size, self.max_bytes = model, dtype, batch_size, max_bytes
         self.device = device or next(model.parameters()).device
-        self.features, self.labels = {}, {}
+        self.features, self.labels = OrderedDict(), {}
+        self.nbytes = self.peak_bytes = self.evictions = self.computed = 0
+
+    def _store(self, image_id, feats:Tensor):
+        self.features[image_id] = feats = feats.to('cpu', self.dtype)
+        self.nbytes += feats.numel() * feats.element_size(); self.computed += 1
+        self.peak_bytes = max(self.peak_bytes, self.nbytes)
+
+    def _evict(self, keep:set):
+        "Drop least recently used features until within budget (never those of the episode at hand)"
+        for image_id in list(self.features):
+            if self.max_bytes is None or self.nbytes <= self.max_bytes: break
+            if image_id in keep: continue
+            f = self.features.pop(image_id); self.nbytes -= f.numel() * f.element_size(); self.evictions += 1
 
     @torch.no_grad()
     def embed(self, dataset, image_ids:list) -> Tensor:
-        "Features [N,D,h,w] of `image_ids` (computed for the ids not cached yet)"
+        "Features [N,D,h,w] of `image_ids` on the cache's device, fp32 (computed for the ids not cached yet)"
         missing = list(dict.fromkeys(i for i in image_ids if i not in self.features))
         was_training = self.model.training and bool(missing)
         if was_training: self.model.eval()   # features in eval mode (only toggled when needed: train() walks every module)
         for b in range(0, len(missing), self.batch_size):
             ids = missing[b:b + self.batch_size]
             feats = self.model.embed(torch.stack([dataset.load_image(i) for i in ids]).to(self.device))
-            self.features.update(zip(ids, feats.to(self.dtype)))
+            for i, f in zip(ids, feats): self._store(i, f)
         if was_training: self.model.train()
-        return torch.stack([self.features[i] for i in image_ids]).to(self.device, torch.float32)
+        for i in image_ids: self.features.move_to_end(i)          # most recently used last
+        out = torch.stack([self.features[i] for i in image_ids]).to(self.device, torch.float32)
+        self._evict(set(image_ids))
+        return out
 
     def label(self, dataset, image_id:str, class_id:int, full:bool=False) -> Tensor:
         "Binary episode label of `image_id` for `class_id` (1 class, 0 rest, 255 ignore)"
@@ -73,7 +92,8 @@ class FeatureCache:
                     query_feats=self.embed(dataset, spec.query_ids), query_labels=query_labels)
 
     def __len__(self): return len(self.features)
-    def __repr__(self): return f"FeatureCache({len(self.features)} images, {len(self.labels)} labels)"
+    def __repr__(self): return (f"FeatureCache({len(self.features)} images, {self.nbytes / 2**20:.1f} MiB, peak {self.peak_bytes / 2**20:.1f} MiB, "
+                                f"{self.evictions} evictions, {len(self.labels)} labels)")
 
 # %% ../nbs/09_evaluate.ipynb #716b83d3
 def model_switches(model:SRPNet) -> dict:
@@ -115,18 +135,6 @@ def code_version() -> dict:
             v['dirty'] = bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip())
     except (OSError, subprocess.SubprocessError): pass
     return v
-
-def repo_root() -> Path|None:
-    "The git checkout srpnet is installed from (editable install), else None"
-    root = Path(srpnet.__file__).resolve().parent.parent
-    return root if (root/'settings.ini').is_file() else None
-
-def repo_relative(path) -> str:
-    "`path` relative to the repository when it lies inside it (results never record this machine's absolute paths)"
-    p, root = Path(path), repo_root()
-    if root is None: return str(path)
-    try: return str(p.resolve().relative_to(root))
-    except ValueError: return str(path)
 
 def sha256_file(path) -> str:
     "sha256 of a file (checkpoint identity in results)"
@@ -202,7 +210,7 @@ TABLE1_ORDER = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')
 
 def _collect(results:list, score:str='miou') -> dict:
     "{row name: {fold: [values per (training seed, eval seed)]}} from `evaluate` results of one shot (any mix of models and folds)"
-    shots = {r['shot'] for r in results}
+    shots = {r.get('shot') for r in results}
     if len(shots) > 1: raise ValueError(f"results mix {sorted(shots)}-shot evaluations: tabulate each shot on its own")
     rows, seen = {}, set()
     for r in sorted(results, key=lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))):
@@ -263,6 +271,7 @@ def write_results(results:list, # `evaluate` results
     for r in results:
         if any(math.isnan(e['miou']['mean']) for e in r['variants'].values()):
             raise ValueError(f"a result for fold {r['fold']} has NaN scores (no episode was scored?): nothing written to '{out_dir}'")
+    table = results_table(results)               # refuses duplicate or mixed results before anything is written
     check_clean(out_dir, allow_dirty)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'results.json').write_text(json.dumps(dict(results=results, **(extra or {})), indent=1))
@@ -274,7 +283,6 @@ def write_results(results:list, # `evaluate` results
                     sup = run.get('sup', {})
                     w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], (r.get('config') or {}).get('seed', 0), seed, r['n_episodes'], *[run[k] for k in SCORES],
                                 *[sup.get(k, '') for k in SCORES], (r['checkpoint'] or {}).get('sha256', '')])
-    table = results_table(results)
     (out/'table.md').write_text(table_markdown(table) + '\n')
     with open(out/'table.csv', 'w', newline='') as f:
         w = csv.writer(f); cols = [k for k in table[0] if k != 'variant']

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TRAINAUG_COUNT', 'VAL_COUNT', 'DAVIS_URL', 'DAVIS_SIZE', 'DAVIS20_FRAMES', 'COCO_MINI_RELEASE', 'COCO_MINI_ARCHIVES',
            'COCO_MINI_IMAGES', 'COCO_MINI_MIN_COVER', 'COCO_THINGS', 'find_voc2012', 'find_sbd', 'read_sbd_mask',
-           'build_segmentation_class_aug', 'prepare_voc', 'check_voc', 'repo_root', 'repo_relative', 'default_data_dir',
+           'build_segmentation_class_aug', 'prepare_voc', 'check_voc', 'repo_relative', 'default_data_dir',
            'find_splits', 'read_hsnet_list', 'compare_fold_classes', 'use_pair_list', 'check_davis', 'prepare_davis',
            'read_coco_names', 'find_coco_mini_source', 'thing_cover', 'scan_coco_masks', 'select_coco_mini_classes',
            'coco_mini_label', 'prepare_coco_mini']
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import read_id_list, read_mask, save_mask, fold_classes, episode_label, IGNORE
+from .data import read_id_list, read_mask, save_mask, fold_classes, episode_label, IGNORE, repo_root
 from .datasets import Pascal5i, VOC_CLASSES
 from .synth import make_synthetic_voc
 
@@ -121,12 +121,6 @@ def check_voc(voc, expected=(TRAINAUG_COUNT, VAL_COUNT), folds=range(4)) -> dict
 
 # %% ../nbs/00b_prepare.ipynb #dd3e35be
 import io, os, shutil, tempfile, zipfile, urllib.request
-
-def repo_root() -> Path|None:
-    "The checkout srpnet runs from (the folder holding settings.ini), or None for an installed package"
-    try: here = Path(__file__).resolve().parent.parent
-    except NameError: here = Path.cwd().resolve().parent   # inside a notebook of nbs/
-    return here if (here / 'settings.ini').exists() else None
 
 def repo_relative(path, # a file or folder
                   root=None, # the checkout (default: `repo_root()`)

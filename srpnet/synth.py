@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from .data import IGNORE, save_mask, _repo_root
+from .data import IGNORE, save_mask, repo_root
 from .datasets import Pascal5i
 
 # %% ../nbs/00c_synth.ipynb #2752128f
@@ -152,7 +152,7 @@ def make_synthetic_coco(root, # folder to write (created)
 def synth5i(root=None, # cache folder; default <repo>/data/synth5i, else ~/.cache/srpnet/synth5i
             n_images=1000, n_val=300, size=160, seed=0) -> Path:
     "Build the Synth-5i tree once (cached on disk, keyed by generator version, seed, counts and size) and return its root"
-    base = Path(root) if root is not None else (_repo_root() / 'data' / 'synth5i' if _repo_root() else
+    base = Path(root) if root is not None else (repo_root() / 'data' / 'synth5i' if repo_root() else
                                                 Path.home() / '.cache' / 'srpnet' / 'synth5i')
     path = base / f'v{SYNTH_VERSION}-seed{seed}-{n_images}+{n_val}-{size}px'
     if (path / 'synth5i.json').exists(): return path

@@ -16,7 +16,7 @@ from .metrics import FewShotMeter
 from .model import SRPNet, PRESETS
 from .losses import foreground_iou
 from . import data as srpdata
-from .datasets import DATASETS as DATASET_REGISTRY, dataset_class, find_davis20
+from .datasets import DATASETS as DATASET_REGISTRY, dataset_class
 from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
@@ -33,7 +33,7 @@ DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
 class RunConfig:
     "Everything that defines a training run (saved as `config.json` in the run folder)."
     dataset:str='synth5i'        # 'synth5i' | 'davis5i' | 'pascal5i' | 'coco20i'
-    root:str|None=None           # dataset root; None: synth5i -> generated under <repo>/data/synth5i, davis5i -> find_davis20()
+    root:str|None=None           # dataset root; None: synth5i -> generated under <repo>/data/synth5i, davis5i -> srpnet.datasets.find_davis()
     fold:int=0                   # test fold 0..3 (training uses the other classes)
     shot:int=1                   # K support images per way
     way:int=1                    # C classes per episode
@@ -112,10 +112,9 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
               mean=mean, std=std, **config.data_kwargs)
     if config.dataset == 'synth5i': return dataset_class('synth5i')(root=config.root, **kw)   # builds the tree on first use
     if config.dataset == 'davis5i':
-        root = config.root or find_davis20()
-        if root is None: raise FileNotFoundError("DAVIS-20 not found: pass root='<folder with JPEGImages/ and Annotations/>'")
-        return dataset_class('davis5i')(root, **kw)
-    if config.root is None: raise ValueError(f"dataset {config.dataset!r} needs root= (see srpnet_prepare)")
+        return dataset_class('davis5i')(config.root, **kw)        # root None: `srpnet.datasets.find_davis()`
+    if config.root is None and config.dataset in ('pascal5i', 'coco20i'):
+        raise ValueError(f"dataset {config.dataset!r} needs root= (see srpnet_prepare)")
     return dataset_class(config.dataset)(config.root, **kw)
 
 class BaseClassEpisodes(torch.utils.data.Dataset):
