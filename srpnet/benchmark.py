@@ -497,7 +497,7 @@ def cache_memory(model:SRPNet, # the model whose features are cached
                  protocols:dict|None=None, # {name: (shot, seeds, episodes, images in the split)}
                  max_bytes:int=8 * 2**30) -> dict: # FeatureCache's budget
     "Bytes per cached image (fp32, fp16) measured on a real cache entry, and each protocol's peak cache memory"
-    from .evaluate import FeatureCache
+    from srpnet.evaluate import FeatureCache
     protocols = protocols or {'PASCAL-5i 1-shot': (1, 5, 1000, 1449), 'COCO-20i 5-shot': (5, 5, 1000, 40504)}
     class _One:                                   # a one-image "dataset" for FeatureCache
         def load_image(self, i): return torch.zeros(3, size, size)
