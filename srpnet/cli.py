@@ -237,6 +237,7 @@ def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quicks
                       runs_dir:str=None, # checkpoints folder (default: the experiment's)
                       train_seeds:str=None, # training seeds, e.g. '0,1,2' (default: the experiment's)
                       device:str=None, # 'auto' | 'cpu' | 'cuda' (default: the experiment's, auto)
+                      weights:str=None, # backbone weights: a state-dict file (offline GPU nodes) instead of the experiment's ('imagenet': torchvision download)
                       allow_dirty:bool=False, # write into the repository's results/ from uncommitted code
                       quiet:bool=False, # no progress bar
                      ):
@@ -246,6 +247,7 @@ def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quicks
         if train_seeds: kw['train_seeds'] = tuple(parse_seeds(train_seeds, '--train_seeds'))
         exp = experiment(name, **kw)
         if device: exp = replace(exp, config=replace(exp.config, device=device))
+        if weights: exp = replace(exp, config=replace(exp.config, weights=_none(weights)))
         written = run_experiment(exp, progress=not quiet, allow_dirty=allow_dirty)
         for shot, folder in written.items():
             print(f"\n{name}, {shot}-shot:\n" + (folder/'table.md').read_text() + '\n' + (folder/'effects.md').read_text())

@@ -14,8 +14,9 @@ from .metrics import mean_std_ci
 from .model import PRESETS
 from .iqi import IQI_STEPS
 from .train import RunConfig, train, load_model, validation_dataset, normalisation
-from .evaluate import (FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown,
-                             code_version, repo_relative, repo_root)
+from .evaluate import FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown, code_version
+from .data import repo_root
+from .prepare import repo_relative
 
 # %% auto #0
 __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
@@ -67,11 +68,13 @@ class Experiment:
     @property
     def runs(self) -> Path: return Path(self.runs_dir)
 
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict:
+        "The experiment as JSON-able data; folders relative to the repository when inside it"
+        return dict(asdict(self), results_dir=repo_relative(self.results_dir), runs_dir=repo_relative(self.runs_dir))
     def save(self):
-        "Write experiment.json, refusing a results folder that holds a different experiment"
-        path = self.results/'experiment.json'
-        if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(self.to_dict())):
+        "Write experiment.json, refusing a results folder that holds a different experiment (where it lives may differ)"
+        path, what = self.results/'experiment.json', lambda d: {k: v for k, v in d.items() if k not in ('results_dir', 'runs_dir')}
+        if path.is_file() and what(json.loads(path.read_text())) != what(json.loads(json.dumps(self.to_dict()))):
             raise ValueError(f"'{self.results}' holds a different experiment (experiment.json differs): "
                              f"use another results_dir, or delete that folder to start over")
         self.results.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(self.to_dict(), indent=1))

@@ -61,14 +61,17 @@ class SRPNet(nn.Module):
                  relu_features:bool=False, # non-negative backbone features (ReLU after the pyramid conv)
                  out_dim:int=512, # feature channels
                  freeze_stages:bool=False, # train only the backbone's 1x1 fusion conv (see `build_backbone`)
+                 train_stages:int|None=None, # train only the top n backbone stages + the fusion conv (None: all; 0 = freeze_stages)
+                 output_stride:int|None=None, # 8, 16 or 32 by dilating the later stages (None: the backbone's default)
                 ):
         super().__init__()
         if metric not in METRICS: raise ValueError(f"unknown metric {metric!r}: choose one of {sorted(METRICS)}")
         if iqi_step not in IQI_STEPS: raise ValueError(f"unknown iqi_step {iqi_step!r}: choose one of {list(IQI_STEPS)}")
         self.backbone = build_backbone(backbone, weights=weights, out_dim=out_dim, relu_features=relu_features,
-                                       freeze_stages=freeze_stages)
+                                       freeze_stages=freeze_stages, train_stages=train_stages, output_stride=output_stride)
         self.arch = dict(backbone=backbone, weights=None if weights is None else str(weights), relu_features=bool(relu_features),
-                         out_dim=int(out_dim), freeze_stages=bool(freeze_stages))   # fixed once built
+                         out_dim=int(out_dim), freeze_stages=bool(freeze_stages), train_stages=train_stages,
+                         output_stride=output_stride)   # fixed once built
         self.metric, self.srp, self.iqi, self.n_iqi, self.iqi_step = metric, bool(srp), bool(iqi), int(n_iqi), iqi_step
         self.eta = DEFAULT_ETA[iqi_step] if eta is None else float(eta)
         self.alpha, self.w_s, self.w_q = float(alpha), float(w_s), float(w_q)

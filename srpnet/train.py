@@ -23,8 +23,8 @@ from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, lo
 # %% auto #0
 __all__ = ['DATASETS', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation', 'make_dataset',
            'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_save',
-           'param_fingerprint', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'resolve_device',
-           'validate', 'run_fingerprint', 'train', 'train_folds']
+           'param_fingerprint', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
+           'resolve_device', 'validate', 'run_fingerprint', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
 DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
@@ -40,6 +40,8 @@ class RunConfig:
     backbone:str='resnet50'      # 'resnet50' | 'resnet18' | 'lite0'
     weights:str|None='imagenet'  # None (random init) | 'imagenet' | path of a state dict
     freeze_stages:bool=False     # train only the backbone's 1x1 fusion conv (cheap CPU fine-tuning of pretrained stages)
+    train_stages:int|None=None   # train only the top n backbone stages + the fusion conv (None: all stages train)
+    output_stride:int|None=None  # backbone output stride 8/16/32 by dilation (None: the backbone's default)
     size:int=417                 # model input size (square)
     variant:str='F+SRP'          # a Table 1 variant (`srpnet.model.PRESETS`); metric/srp below override it
     metric:str|None=None         # 'cosine' | 'fidelity' (None: the variant's)
@@ -58,7 +60,7 @@ class RunConfig:
     seed:int=0                   # seeds model init, episode sampling and every RNG
     device:str='auto'            # 'auto' (CUDA if available) | 'cpu' | 'cuda' | 'cuda:1'
     precision:str='auto'         # 'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'
-    workers:int=0                # DataLoader worker processes
+    workers:int|None=None        # DataLoader worker processes (None: `default_workers(device)`: 0 on CPU, up to 8 on CUDA)
     out:str='runs/run'           # run folder
     data_kwargs:dict=field(default_factory=dict)  # extra dataset arguments (synth5i: n_images, n_val, image_size, data_seed)
 
@@ -75,6 +77,8 @@ class RunConfig:
         "Arguments of `SRPNet(...)` for this run: the variant's switches, with metric/srp/eta overrides."
         kw = dict(PRESETS[self.variant], backbone=self.backbone, weights=self.weights, alpha=self.alpha)
         if self.freeze_stages: kw['freeze_stages'] = True
+        if self.train_stages is not None: kw['train_stages'] = self.train_stages
+        if self.output_stride is not None: kw['output_stride'] = self.output_stride
         if self.metric is not None: kw['metric'] = self.metric
         if self.srp is not None: kw['srp'] = self.srp
         if self.eta is not None: kw['eta'] = self.eta
@@ -215,6 +219,10 @@ class NonFiniteLoss(FloatingPointError):
 TRAIN_LOG = ['iter', 'loss', 'loss_query', 'loss_support', 'query_iou', 'lr', 'seconds']
 VAL_LOG = ['iter', 'miou', 'fbiou', 'dice', 'episode_miou']
 
+def default_workers(device:torch.device) -> int:
+    "DataLoader workers when the config leaves them unset: 0 on CPU (the model and the decoder share the cores), on CUDA one per core up to 8 so JPEG decoding keeps the GPU fed"
+    return 0 if device.type != 'cuda' else min(8, max(1, (os.cpu_count() or 2) - 1))
+
 def resolve_device(device:str='auto') -> torch.device:
     "'auto' -> the local rank's GPU when CUDA is available, else the CPU"
     if device == 'auto':
@@ -316,7 +324,7 @@ def train(config:RunConfig, # the run
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
         mean, std = normalisation(model)
         train_set = make_dataset(config, 'train', n_episodes=config.iters * world, mean=mean, std=std)
-        loader = torch.utils.data.DataLoader(train_set, batch_size=None, num_workers=config.workers, pin_memory=cuda,
+        loader = torch.utils.data.DataLoader(train_set, batch_size=None, num_workers=default_workers(device) if config.workers is None else config.workers, pin_memory=cuda,
                                              sampler=range(start * world + rank, config.iters * world, world))
         val_set = (validation_dataset(config, config.val_episodes, mean=mean, std=std)
                    if config.val_every and rank == 0 else None)
