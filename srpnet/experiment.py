@@ -245,7 +245,8 @@ def effects_table(results:list, # `evaluate` results of one shot
         units = sorted(set(rows[a]) & set(rows[b]))
         s = mean_std_ci([rows[a][u] - rows[b][u] for u in units])
         lo, hi = s['mean'] - s['ci95'], s['mean'] + s['ci95']
-        verdict = 'within noise' if not (lo > 0 or hi < 0) or s['n'] < 2 else ('positive' if lo > 0 else 'negative')
+        verdict = ('no interval (one unit)' if s['n'] < 2 else 'within noise' if not (lo > 0 or hi < 0)
+                   else 'positive' if lo > 0 else 'negative')
         paper = PAPER_TABLE1[a] - PAPER_TABLE1[b] if a in PAPER_TABLE1 and b in PAPER_TABLE1 else None
         table.append(dict(effect=name, rows=f'{a} - {b}', difference=s['mean'], std=s['std'], ci95=s['ci95'], n=s['n'],
                           verdict=verdict, paper=paper))
@@ -255,8 +256,9 @@ def effects_markdown(table:list, digits:int=1) -> str:
     "A markdown table of `effects_table` rows"
     fmt = lambda x: '–' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:+.{digits}f}'
     lines = ['| effect | rows | difference ± 95% CI | n | verdict | paper |', '|---|---|---|---|---|---|']
-    return '\n'.join(lines + [f"| {r['effect']} | {r['rows']} | {fmt(r['difference'])} ± {abs(r['ci95']) if not math.isnan(r['ci95']) else float('nan'):.{digits}f} "
-                              f"| {r['n']} | {r['verdict']} | {fmt(r['paper'])} |" for r in table])
+    ci = lambda x: '–' if x is None or math.isnan(x) else f'{abs(x):.{digits}f}'
+    return '\n'.join(lines + [f"| {r['effect']} | {r['rows']} | {fmt(r['difference'])} ± {ci(r['ci95'])} | {r['n']} | {r['verdict']} "
+                              f"| {fmt(r['paper'])} |" for r in table])
 
 # %% ../nbs/12_experiment.ipynb #31189244
 def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder written}
