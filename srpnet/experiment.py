@@ -5,7 +5,7 @@
 # %% ../nbs/12_experiment.ipynb #f707783c
 from __future__ import annotations
 import csv, json, math, os, time
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -73,8 +73,12 @@ class Experiment:
         return dict(asdict(self), results_dir=repo_relative(self.results_dir), runs_dir=repo_relative(self.runs_dir))
     def save(self):
         "Write experiment.json, refusing a results folder that holds a different experiment (where it lives may differ)"
-        path, what = self.results/'experiment.json', lambda d: {k: v for k, v in d.items() if k not in ('results_dir', 'runs_dir')}
-        if path.is_file() and what(json.loads(path.read_text())) != what(json.loads(json.dumps(self.to_dict()))):
+        path = self.results/'experiment.json'
+        def what(d):   # what defines the results: not where they live, nor run-time choices (device, workers); new fields at defaults
+            d = json.loads(json.dumps(Experiment(**{k: v for k, v in d.items() if k in {f.name for f in fields(Experiment)}}).to_dict()))
+            d['config'] = {k: v for k, v in d['config'].items() if k not in ('out', 'device', 'workers')}
+            return {k: v for k, v in d.items() if k not in ('results_dir', 'runs_dir')}
+        if path.is_file() and what(json.loads(path.read_text())) != what(self.to_dict()):
             raise ValueError(f"'{self.results}' holds a different experiment (experiment.json differs): "
                              f"use another results_dir, or delete that folder to start over")
         self.results.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(self.to_dict(), indent=1))
