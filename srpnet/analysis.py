@@ -5,7 +5,7 @@
 # %% ../nbs/16_analysis.ipynb #e272b8c3
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, asdict, replace, fields
+from dataclasses import dataclass, replace, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,7 +14,8 @@ from .model import SRPNet, PRESETS
 from .prototypes import extract_prototypes
 from .metrics import FewShotMeter
 from .train import RunConfig, make_dataset, normalisation, seed_everything
-from .evaluate import FeatureCache, code_version, sha256_file, repo_relative
+from .evaluate import FeatureCache, code_version, sha256_file
+from .prepare import repo_relative
 from .experiment import Experiment, run_config, locate_model
 from .figures import overlay, denormalise
 
@@ -149,7 +150,7 @@ def tsne_fold(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold,
         info = dict(silhouette=scores, mean_prototype_norm=float(np.linalg.norm(protos, axis=1).mean()))
         if name in trained:
             ckpt = checkpoint_info(exp, name, fold, seed)
-            info |= dict(run=ckpt['run'], checkpoint_sha256=ckpt['sha256'], run_config=asdict(run_config(exp, name, fold, seed)))
+            info |= dict(run=ckpt['run'], checkpoint_sha256=ckpt['sha256'], run_config=run_config(exp, name, fold, seed).record())
         else: info['note'] = 'untrained_model(exp, fold, seed): the weights the trained models started from'
         entry['models'][name] = info
         xy = embeddings[tsne_seeds[0]]
@@ -287,7 +288,7 @@ def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test 
                          query_id=spec.query_ids[0], **variant_ious(predict_variants(models, caches, dataset, spec, variants), c)))
     log(f'fold {fold}: {n_episodes} episodes, models {list(models)}, {time.time() - t0:.0f} s')
     config = replace(exp.config, fold=fold, seed=seed, out=repo_relative(exp.runs))
-    info = dict(run_config=asdict(replace(config, root=repo_relative(config.root) if config.root else None)),
+    info = dict(run_config=config.record(),
                 eta={v: dict(eta=float(models[trained_variant(v)].eta), source=eta_source(exp, trained_variant(v), fold, seed))
                      for v in variants if PRESETS[v]['iqi']},
                 checkpoints={n: dict(path=(ci := checkpoint_info(exp, n, fold, seed))['run'] + '/model.pt', sha256=ci['sha256'],

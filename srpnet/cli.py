@@ -201,7 +201,7 @@ def quickstart(out='runs/quickstart', # output folder
             + (" -> validation turned IQI off in effect (no eta beat plain F)" if c['iqi_off'] else ""))
     models = {v: locate_model(exp, v, 0) for v in exp.variants}
     mean, std = normalisation(models['F'])
-    test_set = make_dataset(replace(exp.config, root=data_root), 'val', 4, seed=0, mean=mean, std=std)
+    test_set = make_dataset(exp.config, 'val', 4, seed=0, mean=mean, std=std)
     fig = plot_predictions({v: (models[m], v) for v, m in (('Cos', 'Cos'), ('F', 'F'), ('F+SRP', 'F+SRP'), ('F+SRP+IQI', 'F+SRP'))
                             if m in models}, test_set, n=4)
     fig.savefig(out/'predictions.png', dpi=90)

@@ -195,7 +195,7 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
     result = dict(protocol=PROTOCOL, seeds=list(seeds), n_episodes=n_episodes, full_res=full_res,
                   fold=getattr(dataset, 'fold', None), shot=getattr(dataset, 'shot', None), way=getattr(dataset, 'way', None),
                   test_classes=list(dataset.test_classes), eta=getattr(model, 'eta', None),
-                  config=asdict(config) if config is not None else None, model_config=model.config,
+                  config=config.record() if config is not None else None, model_config=model.config,
                   checkpoint=dict(path=repo_relative(checkpoint), sha256=sha256_file(checkpoint)) if checkpoint else None,
                   code=code_version(), n_images=len(cache), seconds=round(time.time() - t0, 2), variants={})
     for v, runs in per_seed.items():

@@ -70,7 +70,7 @@ class Experiment:
 
     def to_dict(self) -> dict:
         "The experiment as JSON-able data; folders relative to the repository when inside it"
-        return dict(asdict(self), results_dir=repo_relative(self.results_dir), runs_dir=repo_relative(self.runs_dir))
+        return dict(asdict(self), config=self.config.record(), results_dir=repo_relative(self.results_dir), runs_dir=repo_relative(self.runs_dir))
     def save(self):
         "Write experiment.json, refusing a results folder that holds a different experiment (where it lives may differ)"
         path = self.results/'experiment.json'
@@ -90,6 +90,9 @@ class Experiment:
         d = json.loads(path.read_text())
         root = repo_root()                       # runs_dir is recorded relative to the repository: resolve it from anywhere
         if root is not None and not Path(d['runs_dir']).is_absolute(): d['runs_dir'] = str(root/d['runs_dir'])
+        for k in ('root', 'out'):                # recorded relative to the repository (`RunConfig.record`)
+            if root is not None and d['config'].get(k) and not Path(d['config'][k]).is_absolute():
+                d['config'] = dict(d['config'], **{k: str(root/d['config'][k])})
         return cls(**dict(d, results_dir=str(path.parent)))
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
@@ -292,7 +295,7 @@ def run_experiment(exp:Experiment, # what to run
     say = lambda msg: log(f"[{exp.name} {time.strftime('%H:%M:%S')}] {msg}")
     lr = choose_lr(exp); say(f"lr {lr:g}")
     units = [(seed, fold) for seed in exp.train_seeds for fold in exp.folds]
-    bar = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress)
+    bar, written = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress), {}
     for seed, fold in units:                         # fold by fold: every finished unit is in the tables at once
         for variant in exp.variants:
             train_model(exp, variant, fold, seed)
@@ -304,7 +307,7 @@ def run_experiment(exp:Experiment, # what to run
         written = collect(exp, allow_dirty)
     bar.close()
     _timed(exp, 'total_s', time.time() - t0)
-    return collect(exp, allow_dirty)
+    return written
 
 # %% ../nbs/12_experiment.ipynb #5f6d953e
 def plot_effects(table:list, # `effects_table` rows

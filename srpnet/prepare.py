@@ -11,7 +11,7 @@ __all__ = ['TRAINAUG_COUNT', 'VAL_COUNT', 'DAVIS_URL', 'DAVIS_SIZE', 'DAVIS20_FR
            'coco_mini_label', 'prepare_coco_mini']
 
 # %% ../nbs/00b_prepare.ipynb #2d341cdf
-import json
+import json, os
 from pathlib import Path
 
 import numpy as np
@@ -125,11 +125,10 @@ import io, os, shutil, tempfile, zipfile, urllib.request
 def repo_relative(path, # a file or folder
                   root=None, # the checkout (default: `repo_root()`)
                  ) -> str:
-    "`path` relative to the checkout when it lies inside it (POSIX separators), else `path` unchanged (as a string)"
+    "`path` relative to the checkout (POSIX separators; `../` when it lies outside it); unchanged without a checkout"
     root = Path(root) if root is not None else repo_root()
     if root is None: return str(path)
-    try: return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError: return str(path)
+    return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
 
 def default_data_dir(name:str) -> Path:
     "Where a prepared data set lives by default: <repo>/data/<name> in a checkout, else ~/.cache/srpnet/<name>"

@@ -84,6 +84,11 @@ class RunConfig:
         if self.eta is not None: kw['eta'] = self.eta
         return kw
 
+    def record(self) -> dict:
+        "The config as results record it: `root` and `out` relative to the repository (never this machine's absolute paths)"
+        from srpnet.prepare import repo_relative
+        return dict(asdict(self), root=repo_relative(self.root) if self.root else None, out=repo_relative(self.out))
+
     def save(self, path): atomic_write_json(path, asdict(self))   # temp file + rename: never half-written
 
     @classmethod
