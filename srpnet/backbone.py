@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_backbone.ipynb #902ac3db
 from __future__ import annotations
-import importlib, math
+import functools, importlib, math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -18,10 +18,10 @@ import torchvision
 
 # %% auto #0
 __all__ = ['dilate_resnet_layer', 'LITE_MEAN', 'LITE_STD', 'LITE0_MEAN', 'LITE0_STD', 'lite0_stages', 'BACKBONES',
-           'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage', 'set_output_stride', 'fuse_pyramid',
-           'PyramidBackbone', 'BackboneLower', 'BackboneUpper', 'read_state_dict', 'load_network_weights',
-           'resnet_network', 'resnet_stages', 'lite_weights_file', 'lite_network', 'lite0_weights_file',
-           'lite0_network', 'lite_stages', 'BackboneSpec', 'build_backbone']
+           'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage', 'set_output_stride', 'bilinear_matrix',
+           'resize_bilinear', 'fuse_pyramid', 'PyramidBackbone', 'BackboneLower', 'BackboneUpper', 'read_state_dict',
+           'load_network_weights', 'resnet_network', 'resnet_stages', 'lite_weights_file', 'lite_network',
+           'lite0_weights_file', 'lite0_network', 'lite_stages', 'BackboneSpec', 'build_backbone']
 
 # %% ../nbs/01_backbone.ipynb #d75343c1
 class FrozenBatchNorm2d(nn.BatchNorm2d):
@@ -84,15 +84,45 @@ def set_output_stride(stages:dict, # ordered {name: stage}, modified in place
     return effective
 
 # %% ../nbs/01_backbone.ipynb #8de43c61
+@functools.lru_cache(maxsize=128)
+def bilinear_matrix(n_in:int, # input length
+                    n_out:int, # output length
+                    dtype=torch.float32, device=None) -> Tensor: # [n_out, n_in], rows sum to 1
+    "The matrix of 1-D bilinear resizing as `F.interpolate(mode='bilinear', align_corners=False)` does it (no antialiasing)."
+    dst = torch.arange(n_out, dtype=torch.float64)
+    src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)       # source coordinate of each output pixel centre
+    i0 = src.floor().long().clamp_max(n_in - 1)
+    i1, lam = (i0 + 1).clamp_max(n_in - 1), src - i0
+    m = torch.zeros(n_out, n_in, dtype=torch.float64)
+    rows = torch.arange(n_out)
+    m.index_put_((rows, i0), 1 - lam, accumulate=True); m.index_put_((rows, i1), lam, accumulate=True)
+    return m.to(device=device, dtype=dtype)
+
+def resize_bilinear(x:Tensor, # [..., h, w]
+                    size:tuple # (H, W)
+                   ) -> Tensor: # [..., H, W]
+    "Bilinear resize of the last two dims by two matrix products (equals `F.interpolate(..., 'bilinear', align_corners=False)`)."
+    size = tuple(int(s) for s in size)
+    if tuple(x.shape[-2:]) == size: return x
+    a_h = bilinear_matrix(x.shape[-2], size[0], x.dtype, x.device)
+    a_w = bilinear_matrix(x.shape[-1], size[1], x.dtype, x.device)
+    return a_h @ x @ a_w.T
+
 def fuse_pyramid(feats:dict, # {stage: [B,C_s,h_s,w_s]}, at least the `layers`
-                 layers:tuple, # stages to fuse, in this order
+                 layers:tuple, # stages to fuse, in this order (the order of the fusion conv's input channels)
                  grid:tuple, # (h, w) of the output grid
-                 fuse:nn.Module, # the 1x1 fusion conv
+                 fuse:nn.Conv2d, # the 1x1 fusion conv
                  relu_features:bool=False) -> Tensor: # [B,out_dim,h,w]
-    "Resize the tapped stage outputs to `grid` (bilinear), concatenate in `layers` order and apply the 1x1 fusion conv."
-    resized = [f if tuple(f.shape[-2:]) == tuple(grid) else F.interpolate(f, size=tuple(grid), mode='bilinear', align_corners=False)
-               for f in (feats[l] for l in layers)]
-    out = fuse(torch.cat(resized, dim=1))
+    "The 1x1 fusion conv of the tapped stage outputs resized to `grid` and concatenated, computed as sum_s resize(W_s f_s) + b."
+    out, start = None, 0
+    for l in layers:
+        f = feats[l]
+        y = resize_bilinear(F.conv2d(f, fuse.weight[:, start:start + f.shape[1]]), grid)
+        start += f.shape[1]
+        out = y if out is None else out + y
+    if start != fuse.in_channels:
+        raise ValueError(f"the stages {list(layers)} give {start} channels; the fusion conv takes {fuse.in_channels}")
+    if fuse.bias is not None: out = out + fuse.bias.view(1, -1, 1, 1)
     return F.relu(out) if relu_features else out
 
 def _run_stages(stages, names, x, layers, out:dict) -> Tensor:

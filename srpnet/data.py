@@ -37,6 +37,12 @@ class EpisodeSpec:
     def way(self): return len(self.class_ids)
     @property
     def shot(self): return len(self.support_ids[0])
+    def image_keys(self) -> list:
+        "(image id, flip) of every image the episode reads: the C*K support images way by way, then the queries"
+        sflips = self.support_flips or [[False] * self.shot] * self.way
+        qflips = self.query_flips or [False] * len(self.query_ids)
+        return ([(x, bool(f)) for ids, fl in zip(self.support_ids, sflips) for x, f in zip(ids, fl)]
+                + [(x, bool(f)) for x, f in zip(self.query_ids, qflips)])
     def to_dict(self): return asdict(self)
     @classmethod
     def from_dict(cls, d:dict): return cls(**d)
@@ -45,9 +51,9 @@ class EpisodeSpec:
 @dataclass
 class Episode:
     "A C-way K-shot episode with its pixels (episode label convention: way c labelled c, 0 background, 255 ignore)"
-    support_images: Tensor    # [C,K,3,H,W] float32, normalised
+    support_images: Tensor|None  # [C,K,3,H,W] float32, normalised (None: `episode(spec, images=False)`)
     support_labels: Tensor    # [C,K,H,W] int64: way c labelled c (1..C), 0 background, 255 ignore
-    query_images: Tensor      # [Q,3,H,W]
+    query_images: Tensor|None    # [Q,3,H,W] (None: labels only)
     query_labels: Tensor      # [Q,H,W] int64, 0..C / 255, at model input size
     query_labels_full: list   # Q tensors [H0,W0] int64 at the original image resolution
     spec: EpisodeSpec
@@ -55,7 +61,7 @@ class Episode:
     def __repr__(self):
         C, K = self.support_labels.shape[:2]
         return (f"Episode({C}-way {K}-shot, classes {self.spec.class_ids}, queries {self.spec.query_ids}, "
-                f"images {tuple(self.query_images.shape[-2:])})")
+                f"images {tuple(self.query_labels.shape[-2:])}{'' if self.query_images is not None else ', labels only'})")
 
 # %% ../nbs/00_data.ipynb #bd0c49c6
 def read_rgb(path) -> Image.Image:
@@ -219,16 +225,18 @@ def load_label(self:FewShotDataset, image_id, class_id:int, full=False, flip=Fal
 
 # %% ../nbs/00_data.ipynb #e3a51020
 @patch
-def episode(self:FewShotDataset, spec:EpisodeSpec) -> Episode:
+def episode(self:FewShotDataset, spec:EpisodeSpec,
+            images:bool=True # False: labels only (images None), for a trainer that reads cached features instead
+           ) -> Episode:
     "Read and transform the pixels of `spec`"
     C, K, Q = spec.way, spec.shot, len(spec.query_ids)
     sflips = spec.support_flips or [[False] * K] * C
     qflips = spec.query_flips or [False] * Q
     support_images = torch.stack([torch.stack([self.load_image(x, f) for x, f in zip(ids, fl)])
-                                  for ids, fl in zip(spec.support_ids, sflips)])
+                                  for ids, fl in zip(spec.support_ids, sflips)]) if images else None
     support_labels = torch.stack([torch.stack([_episode_label(self, x, [c], f, first_way=way) for x, f in zip(ids, fl)])
                                   for way, (c, ids, fl) in enumerate(zip(spec.class_ids, spec.support_ids, sflips), 1)])
-    query_images = torch.stack([self.load_image(x, f) for x, f in zip(spec.query_ids, qflips)])
+    query_images = torch.stack([self.load_image(x, f) for x, f in zip(spec.query_ids, qflips)]) if images else None
     full = [_episode_label(self, x, spec.class_ids, f, full=True) for x, f in zip(spec.query_ids, qflips)]
     query_labels = []
     for x, lab in zip(spec.query_ids, full):

@@ -13,7 +13,8 @@ import torch.distributed as dist
 from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
-from .model import SRPNet, PRESETS
+from .stagecache import StageCache
+from .model import SRPNet, SRPNetOutput, PRESETS
 from .losses import foreground_iou
 from . import data as srpdata
 from .datasets import DATASETS as DATASET_REGISTRY, dataset_class
@@ -24,7 +25,7 @@ from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, lo
 __all__ = ['DATASETS', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation', 'make_dataset',
            'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_save',
            'param_fingerprint', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
-           'resolve_device', 'validate', 'run_fingerprint', 'train', 'train_folds']
+           'resolve_device', 'episode_forward', 'stage_cache', 'validate', 'run_fingerprint', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
 DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
@@ -42,6 +43,9 @@ class RunConfig:
     freeze_stages:bool=False     # train only the backbone's 1x1 fusion conv (cheap CPU fine-tuning of pretrained stages)
     train_stages:int|None=None   # train only the top n backbone stages + the fusion conv (None: all stages train)
     output_stride:int|None=None  # backbone output stride 8/16/32 by dilation (None: the backbone's default)
+    cache_features:bool=True     # with frozen lower stages (train_stages set): compute their outputs once per (image, flip), reuse them
+    cache_fp16:bool=False        # keep the cached stage outputs in float16 (half the memory; its rounding changes results slightly)
+    cache_gib:float=8.           # host memory for cached stage outputs (least recently used evicted beyond it)
     size:int=417                 # model input size (square)
     variant:str='F+SRP'          # a Table 1 variant (`srpnet.model.PRESETS`); metric/srp below override it
     metric:str|None=None         # 'cosine' | 'fidelity' (None: the variant's)
@@ -137,8 +141,8 @@ class BaseClassEpisodes(torch.utils.data.Dataset):
     def _locate(self, i): return self.datasets[i % len(self.datasets)], i // len(self.datasets)
     def spec(self, i): d, j = self._locate(i); return d.spec(j)
     def __getitem__(self, i): d, j = self._locate(i); return d[j]
-    def episode(self, spec): return self.datasets[0].episode(spec)
-    def load_image(self, image_id): return self.datasets[0].load_image(image_id)
+    def episode(self, spec, images=True): return self.datasets[0].episode(spec, images=images)
+    def load_image(self, image_id, flip=False): return self.datasets[0].load_image(image_id, flip)
     def load_label(self, image_id, class_id, full=False): return self.datasets[0].load_label(image_id, class_id, full=full)
 
 def validation_dataset(config:RunConfig, # the run; its fold's test classes are never used
@@ -234,24 +238,48 @@ def resolve_device(device:str='auto') -> torch.device:
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if torch.cuda.is_available() else torch.device('cpu')
     return torch.device(device)
 
+def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache` is None)
+                    episode, # an `srpnet.data.Episode` (labels only is enough when `cache` is given)
+                    device, # where the model is
+                    cache:StageCache|None=None, # cached lower stages of `model.backbone` (None: run the backbone on the images)
+                    dataset=None, # the episode's dataset (it loads the images the cache does not hold yet)
+                    losses:bool=True) -> SRPNetOutput: # compute the losses from the query labels
+    "`model` on one episode, from its images or from the cached lower stages (the same function: `upper(lower(x)) == backbone(x)`)"
+    query_labels = episode.query_labels.to(device, non_blocking=True) if losses else None
+    support_labels = episode.support_labels.to(device, non_blocking=True)
+    if cache is None:
+        return model(episode.support_images.to(device, non_blocking=True), support_labels,
+                     episode.query_images.to(device, non_blocking=True), query_labels, out_size=episode.query_labels.shape[-2:])
+    C, K = support_labels.shape[:2]
+    feats = cache.embed(dataset, episode.spec.image_keys())
+    return model.head(feats[:C * K].unflatten(0, (C, K)), support_labels, feats[C * K:],
+                      out_size=episode.query_labels.shape[-2:], query_labels=query_labels)
+
+def stage_cache(model:SRPNet, config:RunConfig, device, world:int=1) -> StageCache|None:
+    "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process)"
+    if not config.cache_features or model.backbone.train_stages is None or world > 1: return None
+    return StageCache(model.backbone, device, dtype=torch.float16 if config.cache_fp16 else torch.float32,
+                      max_bytes=int(config.cache_gib * 2**30))
+
 @torch.no_grad()
 def validate(model:SRPNet, # the model (switched to eval mode, then back)
              dataset, # episodes, e.g. `validation_dataset(config)`
              device=None, # where to run (None: the model's device)
-             progress:bool=False) -> dict: # `FewShotMeter.summary()` at model input resolution
+             progress:bool=False, # progress bar
+             cache:StageCache|None=None) -> dict: # cached lower stages (None: the backbone runs on the images)
     "Score `model` on the episodes of `dataset` (class-accumulated IoU at the model's input size)"
     device = device or next(model.parameters()).device
     was_training = model.training; model.eval()
     meter = FewShotMeter(dataset.test_classes)
     for i in tqdm(range(len(dataset)), desc='validate', leave=False, disable=not progress):
-        ep = dataset[i]
-        out = model(ep.support_images.to(device), ep.support_labels.to(device), ep.query_images.to(device))
+        ep = dataset.episode(dataset.spec(i), images=cache is None)
+        out = episode_forward(model, ep, device, cache, dataset, losses=False)
         for pred, label in zip(out.query_pred.cpu(), ep.query_labels): meter.update_episode(pred, label, ep.spec.class_ids)
     model.train(was_training)
     return meter.summary()
 
 # %% ../nbs/08_train.ipynb #796077c0
-_SAME_RUN_EXEMPT = ('out', 'device', 'workers')   # fields a resumed run may change
+_SAME_RUN_EXEMPT = ('out', 'device', 'workers', 'cache_features', 'cache_gib')   # a resumed run may change these (speed, not results)
 CHECKPOINT_STATE = ('iteration', 'model', 'optimizer', 'scheduler', 'rng', 'config', 'model_config', 'best_val')
 
 def run_fingerprint(config:RunConfig) -> dict:
@@ -329,8 +357,13 @@ def train(config:RunConfig, # the run
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
         mean, std = normalisation(model)
         train_set = make_dataset(config, 'train', n_episodes=config.iters * world, mean=mean, std=std)
-        loader = torch.utils.data.DataLoader(train_set, batch_size=None, num_workers=default_workers(device) if config.workers is None else config.workers, pin_memory=cuda,
-                                             sampler=range(start * world + rank, config.iters * world, world))
+        cache = stage_cache(model, config, device, world)    # made after the checkpoint is loaded: keyed by those weights
+        if cache is None:
+            loader = torch.utils.data.DataLoader(train_set, batch_size=None, pin_memory=cuda,
+                                                 num_workers=default_workers(device) if config.workers is None else config.workers,
+                                                 sampler=range(start * world + rank, config.iters * world, world))
+        else:   # the same episodes, labels only: images are read only when the cache misses
+            loader = (train_set.episode(train_set.spec(i), images=False) for i in range(start, config.iters))
         val_set = (validation_dataset(config, config.val_episodes, mean=mean, std=std)
                    if config.val_every and rank == 0 else None)
         if rank == 0:   # the first writes: the inputs were all checked above
@@ -347,6 +380,9 @@ def train(config:RunConfig, # the run
             if not all(torch.isfinite(p).all() for p in model.parameters()):
                 raise NonFiniteLoss(f"weights became non-finite by iteration {iteration}; '{ckpt_path}' keeps the last good state")
             for log in logs.values(): log.sync()   # every row up to `iteration` is on disk before the checkpoint says so
+            if cache is not None and cache.check():
+                raise RuntimeError(f"the frozen backbone stages changed during training (by iteration {iteration}), so cached "
+                                   "features were stale: a bug, please report it; train with cache_features=False meanwhile")
             atomic_torch_save(dict(iteration=iteration, model=model.state_dict(), optimizer=optimizer.state_dict(),
                                    scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config), run_config=asdict(config),
                                    model_config=model.config, best_val=best), ckpt_path)
@@ -360,8 +396,7 @@ def train(config:RunConfig, # the run
         for it, ep in enumerate(loader, start=start):
             t0 = time.time()
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                out = net(ep.support_images.to(device, non_blocking=True), ep.support_labels.to(device, non_blocking=True),
-                          ep.query_images.to(device, non_blocking=True), ep.query_labels.to(device, non_blocking=True))
+                out = episode_forward(net, ep, device, cache, train_set)
             nan = torch.tensor(float('nan'), device=device)
             stats = torch.stack([out.loss.detach().float(),
                                  *[(t.detach().float() if t is not None else nan) for t in (out.loss_query, out.loss_support)],
@@ -380,7 +415,7 @@ def train(config:RunConfig, # the run
                                     lr=lr, seconds=round(time.time() - t0, 4))
                 bar.update(1); bar.set_postfix(loss=f'{net_loss:.3f}', lr=f'{lr:.1e}', refresh=False)
             if val_set is not None and (done % config.val_every == 0 or done == config.iters):
-                scores = validate(model, val_set, device)
+                scores = validate(model, val_set, device, cache=cache)
                 logs['val'].write(iter=done, **{k: scores[k] for k in ('miou', 'fbiou', 'dice', 'episode_miou')})
                 bar.set_postfix(loss=f'{net_loss:.3f}', val_miou=f"{scores['miou']:.3f}")
                 if scores['miou'] > best: best = scores['miou']; save_weights(run/'best.pt', done, val=scores)
@@ -389,7 +424,9 @@ def train(config:RunConfig, # the run
         if rank == 0:
             summary = dict(iterations=config.iters, resumed_from=start, seconds=round(time.time() - t_start, 2),
                            last_loss=net_loss, best_val_miou=best, world_size=world, rank_fingerprints=fingerprints,
-                           ranks_in_sync=len(set(fingerprints)) == 1)
+                           ranks_in_sync=len(set(fingerprints)) == 1,
+                           stage_cache=None if cache is None else dict(entries=len(cache), peak_bytes=cache.peak_bytes,
+                                                                       computed=cache.computed, hits=cache.hits, evictions=cache.evictions))
             atomic_write_json(run/'summary.json', summary)
             save_weights(run/'model.pt', config.iters)   # last: model.pt marks a finished run
             if not summary['ranks_in_sync']: print(f"warning: ranks ended with different weights: {fingerprints}")
