@@ -14,7 +14,7 @@ from .model import SRPNet, PRESETS
 from .prototypes import extract_prototypes
 from .metrics import FewShotMeter
 from .train import RunConfig, make_dataset, normalisation, seed_everything
-from .evaluate import FeatureCache, code_version, sha256_file
+from .evaluate import FeatureCache, feature_cache, code_version, sha256_file
 from .prepare import repo_relative
 from .experiment import Experiment, run_config, locate_model
 from .figures import overlay, denormalise
@@ -83,7 +83,7 @@ def support_frames(dataset, # a 1-way episode dataset (its `spec(i)`, `test_clas
 def foreground_prototypes(model:SRPNet, dataset, frames:dict # `support_frames`' choice
                          ) -> tuple: # ([N,D] prototypes, [N] class ids, N frame ids)
     "Foreground prototypes (eq. 1) of the support frames, computed with `model`"
-    cache, protos, classes, ids = FeatureCache(model.eval()), [], [], []
+    cache, protos, classes, ids = feature_cache(model.eval()), [], [], []
     for c, image_ids in frames.items():
         for image_id in image_ids:
             feats = cache.embed(dataset, [image_id])                              # [1,D,h,w]
@@ -281,7 +281,7 @@ def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test 
     "Per-episode query and support IoU of every row on the fold's fixed episodes, and the models, eta and config used"
     models = trained_models(exp, fold, seed, variants)
     dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
-    caches, rows, t0 = {n: FeatureCache(m) for n, m in models.items()}, [], time.time()
+    caches, rows, t0 = {n: feature_cache(m) for n, m in models.items()}, [], time.time()
     for i in range(n_episodes):
         spec = dataset.spec(i); c = spec.class_ids[0]
         rows.append(dict(fold=fold, episode=i, class_id=c, class_name=dataset.class_name(c), support_id=spec.support_ids[0][0],
@@ -317,7 +317,7 @@ def episode_masks(exp:Experiment, fold:int, episodes:list, seed:int=0, n_episode
     "Every row's query and support predictions (model input size) on the given episodes of the fixed set"
     models = trained_models(exp, fold, seed, variants)
     dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
-    caches, masks = {n: FeatureCache(m) for n, m in models.items()}, {}
+    caches, masks = {n: feature_cache(m) for n, m in models.items()}, {}
     for i in sorted(set(episodes)):
         for v, out in predict_variants(models, caches, dataset, dataset.spec(i), variants).items():
             masks[f'{fold}/{i}/{v}/query'] = out.query_pred[0].cpu().numpy().astype(np.uint8)
@@ -477,7 +477,7 @@ def _live(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int):
     key = (exp.name, exp.runs_dir, exp.results_dir, str(exp.config.root), fold, seed, n_episodes, episode_seed)
     if key not in _LIVE:
         models = trained_models(exp, fold, seed)
-        _LIVE[key] = (models, {n: FeatureCache(m) for n, m in models.items()},
+        _LIVE[key] = (models, {n: feature_cache(m) for n, m in models.items()},
                       fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values()))))
     return _LIVE[key]
 

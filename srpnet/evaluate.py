@@ -15,6 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 import srpnet
 from .metrics import FewShotMeter, mean_std_ci
+from .stagecache import StageCache
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
 from .data import read_rgb, to_tensor, repo_root
@@ -22,10 +23,10 @@ from .prepare import repo_relative
 from .figures import denormalise
 
 # %% auto #0
-__all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'model_switches', 'variants_of', 'check_variants',
-           'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown', 'check_clean',
-           'write_results', 'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'output_names', 'predict',
-           'plot_predictions']
+__all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'feature_cache', 'model_switches', 'variants_of',
+           'check_variants', 'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown',
+           'check_clean', 'write_results', 'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'output_names',
+           'predict', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache:
@@ -34,8 +35,9 @@ class FeatureCache:
                  device=None, # where the backbone runs (None: the model's device)
                  dtype=torch.float32, # storage type of the cached features (float16 halves the memory)
                  batch_size:int=8, # images per backbone pass
-                 max_bytes:int|None=8 * 2**30): # host memory for features (None: unbounded); least recently used evicted
-        self.model, self.dtype, self.batch_size, self.max_bytes = model, dtype, batch_size, max_bytes
+                 max_bytes:int|None=8 * 2**30, # host memory for features (None: unbounded); least recently used evicted
+                 stages:StageCache|None=None): # cached frozen lower stages of `model.backbone` (None: the backbone runs on images)
+        self.model, self.dtype, self.batch_size, self.max_bytes, self.stages = model, dtype, batch_size, max_bytes, stages
         self.device = device or next(model.parameters()).device
         self.features, self.labels = OrderedDict(), {}
         self.nbytes = self.peak_bytes = self.evictions = self.computed = 0
@@ -60,7 +62,8 @@ class FeatureCache:
         if was_training: self.model.eval()   # features in eval mode (only toggled when needed: train() walks every module)
         for b in range(0, len(missing), self.batch_size):
             ids = missing[b:b + self.batch_size]
-            feats = self.model.embed(torch.stack([dataset.load_image(i) for i in ids]).to(self.device))
+            feats = (self.stages.embed(dataset, [(i, False) for i in ids]) if self.stages is not None else
+                     self.model.embed(torch.stack([dataset.load_image(i) for i in ids]).to(self.device)))
             for i, f in zip(ids, feats): self._store(i, f)
         if was_training: self.model.train()
         for i in image_ids: self.features.move_to_end(i)          # most recently used last
@@ -94,6 +97,11 @@ class FeatureCache:
     def __len__(self): return len(self.features)
     def __repr__(self): return (f"FeatureCache({len(self.features)} images, {self.nbytes / 2**20:.1f} MiB, peak {self.peak_bytes / 2**20:.1f} MiB, "
                                 f"{self.evictions} evictions, {len(self.labels)} labels)")
+
+def feature_cache(model:SRPNet, **kwargs) -> FeatureCache:
+    "A `FeatureCache` for `model`; when its lower backbone stages are frozen they come from the process-wide `StageCache` store (the one training filled)"
+    frozen = getattr(getattr(model, 'backbone', None), 'train_stages', None) is not None
+    return FeatureCache(model, stages=StageCache(model.backbone, shared=True) if frozen else None, **kwargs)
 
 # %% ../nbs/09_evaluate.ipynb #716b83d3
 def model_switches(model:SRPNet) -> dict:
@@ -177,7 +185,7 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
     variants = check_variants(model, variants or variants_of(model))
     factory, model = _dataset_factory(datasets, model), model.eval()
     if config is None and isinstance(datasets, RunConfig): config = datasets
-    cache = cache if cache is not None else FeatureCache(model)
+    cache = cache if cache is not None else feature_cache(model)
     per_seed = {v: {} for v in variants}
     t0, bar = time.time(), tqdm(total=len(seeds) * n_episodes, desc='evaluate', disable=not progress)
     for seed in seeds:
@@ -300,7 +308,7 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
                progress:bool=True) -> tuple: # (best eta, {'scores': {eta: mIoU}, 'no_iqi': mIoU, 'n_episodes': n})
     "Pick IQI's step by validation mIoU (at model input resolution)"
     n = min(n_episodes or len(val_dataset), len(val_dataset))
-    cache, model, saved = (cache if cache is not None else FeatureCache(model)), model.eval(), model.eta
+    cache, model, saved = (cache if cache is not None else feature_cache(model)), model.eval(), model.eta
     meters = {eta: FewShotMeter(val_dataset.test_classes) for eta in etas}
     plain = FewShotMeter(val_dataset.test_classes)
     try:
@@ -435,7 +443,7 @@ def plot_predictions(entries:dict, # {column title: (model, variant)}
         _show(axes[row, 0], dataset.load_image(s_id), dataset.load_label(s_id, spec.class_ids[0]), f'support: {name}', mean, std)
         _show(axes[row, 1], dataset.load_image(q_id), dataset.load_label(q_id, spec.class_ids[0]), 'query: truth', mean, std)
         for col, (title, (model, variant)) in enumerate(entries.items(), 2):
-            cache = caches.setdefault(id(model), FeatureCache(model))
+            cache = caches.setdefault(id(model), feature_cache(model))
             inputs = cache.episode(dataset, spec, full=False)
             out = model.eval().head(inputs['support_feats'], inputs['support_labels'], inputs['query_feats'][:1],
                                     out_size=tuple(inputs['query_labels'][0].shape), iqi=PRESETS[variant]['iqi'])

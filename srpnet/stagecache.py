@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['module_fingerprint', 'dataset_signature', 'dataset_size', 'StageCache']
+__all__ = ['module_fingerprint', 'dataset_signature', 'dataset_size', 'StageStore', 'shared_stores', 'StageCache']
 
 # %% ../nbs/07a_stagecache.ipynb #2115fd33
 def module_fingerprint(module:torch.nn.Module # any module
@@ -35,63 +35,76 @@ def dataset_size(dataset) -> tuple:
 # %% ../nbs/07a_stagecache.ipynb #56f50578
 def _nbytes(entry:dict) -> int: return sum(t.numel() * t.element_size() for t in entry.values())
 
+class StageStore:
+    "Stage outputs keyed by (dataset signature, image id, flip), least recently used evicted beyond `max_bytes`."
+    def __init__(self, max_bytes:int|None=8 * 2**30): # host memory budget (None: unbounded)
+        self.entries, self.max_bytes = OrderedDict(), max_bytes
+        self.nbytes = self.peak_bytes = self.evictions = 0
+    def __contains__(self, key): return key in self.entries
+    def __len__(self): return len(self.entries)
+    def get(self, key) -> dict:
+        self.entries.move_to_end(key); return self.entries[key]     # most recently used last
+    def put(self, key, entry:dict):
+        self.entries[key] = entry; self.nbytes += _nbytes(entry); self.peak_bytes = max(self.peak_bytes, self.nbytes)
+    def evict(self, keep:set=frozenset()):
+        "Drop least recently used entries until within budget (never those in `keep`)"
+        for key in list(self.entries):
+            if self.max_bytes is None or self.nbytes <= self.max_bytes: break
+            if key in keep: continue
+            self.nbytes -= _nbytes(self.entries.pop(key)); self.evictions += 1
+
+_SHARED = {}   # (lower-stage fingerprint, dtype) -> StageStore: one per set of frozen weights in this process
+
+def shared_stores() -> dict:
+    "The process-wide stores of `StageCache(shared=True)`, by (weights fingerprint, dtype); `.clear()` it to free them"
+    return _SHARED
+
 class StageCache:
-    "The outputs of a backbone's frozen lower stages per (image id, flip), on the host, LRU within `max_bytes`."
+    "The outputs of a backbone's frozen lower stages per (dataset, image id, flip), on the host, LRU within `max_bytes`."
     def __init__(self, backbone, # a `PyramidBackbone` whose lower stages are frozen (`train_stages` set)
                  device=None, # where the stages run and the features go (None: the backbone's device)
                  dtype=torch.float32, # storage type (float16 halves the memory; results then differ by its rounding)
-                 max_bytes:int|None=8 * 2**30, # host memory budget (None: unbounded); least recently used entries evicted
-                 batch_size:int=8): # images per pass of the lower stages
+                 max_bytes:int|None=8 * 2**30, # host memory budget of the store (None: unbounded)
+                 batch_size:int=8, # images per pass of the lower stages
+                 shared:bool=False): # use the process-wide store for these weights (models sharing frozen stages share it)
         if getattr(backbone, 'train_stages', None) is None:
             raise ValueError("StageCache: every backbone stage trains (train_stages=None), so no stage output is fixed; "
                              "set train_stages (0 = fusion conv only) to cache the stages below, or train without the cache")
         self.lower, self.upper = backbone.split()
         self.device = torch.device(device) if device is not None else next(backbone.parameters()).device
-        self.dtype, self.max_bytes, self.batch_size = dtype, max_bytes, batch_size
-        self.entries, self.signature, self.weights = OrderedDict(), None, module_fingerprint(self.lower)
-        self.nbytes = self.peak_bytes = self.evictions = self.computed = self.hits = self.invalidations = 0
+        self.dtype, self.max_bytes, self.batch_size, self.shared = dtype, max_bytes, batch_size, shared
+        self.hits = self.computed = self.invalidations = 0
+        self.weights = module_fingerprint(self.lower)
+        self.store = self._store()
 
-    def clear(self):
-        "Drop every entry (counted in `invalidations` when there were any)"
-        if self.entries: self.invalidations += 1
-        self.entries.clear(); self.nbytes = 0
+    def _store(self) -> StageStore:
+        if not self.shared: return StageStore(self.max_bytes)
+        return _SHARED.setdefault((self.weights, str(self.dtype)), StageStore(self.max_bytes))
 
     def check(self) -> bool:
-        "Empty the cache if the lower stages' weights changed since it was filled; True when they did"
+        "Switch to an empty (or the matching shared) store if the lower stages' weights changed since; True when they did"
         now = module_fingerprint(self.lower)
         changed = now != self.weights
-        if changed: self.clear(); self.weights = now
+        if changed: self.weights, self.store = now, self._store(); self.invalidations += 1
         return changed
-
-    def _use(self, dataset):
-        sig = dataset_signature(dataset)
-        if sig != self.signature: self.clear(); self.signature = sig
-
-    def _evict(self, keep:set):
-        for key in list(self.entries):
-            if self.max_bytes is None or self.nbytes <= self.max_bytes: break
-            if key in keep: continue
-            self.nbytes -= _nbytes(self.entries.pop(key)); self.evictions += 1
 
     @torch.no_grad()
     def lower_features(self, dataset, # anything with `load_image(image_id, flip)` and a `size`
                        keys:list # [(image_id, flip)]
                       ) -> dict: # {stage: [N,C_s,h_s,w_s]} float32 on `device`
         "The lower stages' outputs for `keys` (computed for those not cached yet)"
-        self._use(dataset)
-        missing = list(dict.fromkeys(k for k in keys if k not in self.entries))
-        self.hits += len(keys) - len(missing)
+        sig = dataset_signature(dataset)
+        full = [(sig, i, bool(f)) for i, f in keys]
+        missing = list(dict.fromkeys(k for k in full if k not in self.store))
+        self.hits += len(full) - len(missing)
         for b in range(0, len(missing), self.batch_size):
             chunk = missing[b:b + self.batch_size]
-            out = self.lower(torch.stack([dataset.load_image(i, f) for i, f in chunk]).to(self.device))
+            out = self.lower(torch.stack([dataset.load_image(i, f) for _, i, f in chunk]).to(self.device))
             for j, key in enumerate(chunk):
-                entry = {n: t[j].to('cpu', self.dtype).clone() for n, t in out.items()}
-                self.entries[key] = entry; self.nbytes += _nbytes(entry); self.computed += 1
-            self.peak_bytes = max(self.peak_bytes, self.nbytes)
-        for k in keys: self.entries.move_to_end(k)      # most recently used last
-        feats = {n: torch.stack([self.entries[k][n] for k in keys]).to(self.device, torch.float32)
-                 for n in self.entries[keys[0]]}
-        self._evict(set(keys))
+                self.store.put(key, {n: t[j].to('cpu', self.dtype).clone() for n, t in out.items()}); self.computed += 1
+        entries = [self.store.get(k) for k in full]
+        feats = {n: torch.stack([e[n] for e in entries]).to(self.device, torch.float32) for n in entries[0]}
+        self.store.evict(set(full))
         return feats
 
     def embed(self, dataset, # as for `lower_features`
@@ -100,7 +113,14 @@ class StageCache:
         "Backbone features of `keys`: the cached lower stages, then the trainable upper part (with its autograd graph)"
         return self.upper(self.lower_features(dataset, keys), size=dataset_size(dataset))
 
-    def __len__(self): return len(self.entries)
+    def __len__(self): return len(self.store)
+    @property
+    def nbytes(self) -> int: return self.store.nbytes
+    @property
+    def peak_bytes(self) -> int: return self.store.peak_bytes
+    @property
+    def evictions(self) -> int: return self.store.evictions
     def __repr__(self):
-        return (f"StageCache({len(self.entries)} entries, {self.nbytes / 2**20:.1f} MiB, peak {self.peak_bytes / 2**20:.1f} MiB, "
-                f"{self.hits} hits, {self.computed} computed, {self.evictions} evictions, {self.invalidations} invalidations)")
+        return (f"StageCache({len(self.store)} entries{' (shared)' if self.shared else ''}, {self.nbytes / 2**20:.1f} MiB, "
+                f"peak {self.peak_bytes / 2**20:.1f} MiB, {self.hits} hits, {self.computed} computed, {self.evictions} evictions, "
+                f"{self.invalidations} invalidations)")

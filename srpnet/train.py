@@ -256,10 +256,10 @@ def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache
                       out_size=episode.query_labels.shape[-2:], query_labels=query_labels)
 
 def stage_cache(model:SRPNet, config:RunConfig, device, world:int=1) -> StageCache|None:
-    "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process)"
+    "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process); runs with the same frozen weights share its store"
     if not config.cache_features or model.backbone.train_stages is None or world > 1: return None
     return StageCache(model.backbone, device, dtype=torch.float16 if config.cache_fp16 else torch.float32,
-                      max_bytes=int(config.cache_gib * 2**30))
+                      max_bytes=int(config.cache_gib * 2**30), shared=True)
 
 @torch.no_grad()
 def validate(model:SRPNet, # the model (switched to eval mode, then back)
