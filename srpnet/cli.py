@@ -231,7 +231,7 @@ def srpnet_quickstart(out:str='runs/quickstart', # output folder
 
 # %% ../nbs/10_cli.ipynb #025f0ada
 @call_parse
-def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quickstart, davis5i, synth5i, pascal5i, coco20i
+def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quickstart, davis5i, cocomini5i, synth5i, pascal5i, coco20i
                       root:str=None, # the dataset root (see srpnet_prepare)
                       results_dir:str=None, # results folder (default: the experiment's)
                       runs_dir:str=None, # checkpoints folder (default: the experiment's)

@@ -20,9 +20,10 @@ from .prepare import repo_relative
 
 # %% auto #0
 __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
-           'locate_model', 'chosen_lr', 'choose_lr', 'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta',
-           'evaluate_model', 'unit_scores', 'effects_table', 'effects_markdown', 'collect', 'run_experiment',
-           'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'summary', 'experiment', 'scaled', 'dry_run']
+           'locate_model', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run', 'evaluate_run',
+           'select_eta', 'evaluate_model', 'unit_scores', 'effects_table', 'effects_markdown', 'collect',
+           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'summary', 'experiment',
+           'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -38,8 +39,9 @@ class Experiment:
     train_seeds:tuple=(0,)                   # one trained model per (variant, fold, training seed)
     variants:tuple=TRAINED                   # trained models (subset of `TRAINED`)
     lr_grid:tuple=()                         # candidate lrs, tried on fold 0's base-class validation; () keeps config.lr
-    lr_check_iters:int=60                    # iterations per lr candidate
-    lr_check_episodes:int=48                 # validation episodes per lr candidate
+    search:tuple=()                          # RunConfig overrides tried with every lr (e.g. ({'train_stages': 0}, {'train_stages': 2}))
+    lr_check_iters:int=60                    # iterations per candidate (lr x search)
+    lr_check_episodes:int=48                 # validation episodes per candidate
     eval_seeds:tuple=(0, 1, 2, 3, 4)         # test episode seeds (the protocol's 5 runs)
     n_episodes:int=1000                      # test episodes per seed
     shots:tuple=(1,)                         # evaluation shots (models are trained with config.shot)
@@ -61,6 +63,10 @@ class Experiment:
             setattr(self, k, v)
         if self.n_episodes < 1 or self.eta_episodes < 1: raise ValueError(f"Experiment {self.name!r}: n_episodes and eta_episodes must be >= 1")
         self.variants, self.lr_grid = tuple(self.variants), tuple(self.lr_grid)
+        self.search = tuple(dict(s) for s in self.search)
+        known = {f.name for f in fields(RunConfig)} - {'variant', 'fold', 'seed', 'out', 'lr'}
+        for s in self.search:
+            if set(s) - known: raise ValueError(f"Experiment {self.name!r}: search overrides {sorted(set(s) - known)} are not RunConfig fields it may change")
         self.etas = tuple(ETA_GRID[self.iqi_step] if self.etas is None else self.etas)
 
     @property
@@ -98,7 +104,7 @@ class Experiment:
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
     "The training run of `variant` on `fold` with training seed `seed` (its folder: <runs>/<variant>/fold<k>/seed<s>)"
-    return replace(exp.config, variant=variant, fold=fold, seed=seed, lr=chosen_lr(exp),
+    return replace(exp.config, **chosen_config(exp), variant=variant, fold=fold, seed=seed,
                    out=str(exp.runs/variant/f'fold{fold}'/f'seed{seed}'))
 
 def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'):
@@ -120,33 +126,43 @@ def _timed(exp:Experiment, key:str, seconds:float):
     exp.results.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(t, indent=1))
 
 # %% ../nbs/12_experiment.ipynb #c42e8ea0
-def chosen_lr(exp:Experiment) -> float:
-    "The learning rate the experiment trains with: config.lr, or the lr check's choice (run `choose_lr` first)"
-    if not exp.lr_grid: return exp.config.lr
-    path = exp.results/'lr_choice.json'
-    if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_lr(exp) before training")
-    return json.loads(path.read_text())['lr']
+def _choice_file(exp:Experiment) -> Path:
+    "config_choice.json (results of older versions: lr_choice.json, which holds the lr only)"
+    path = exp.results/'config_choice.json'
+    return path if path.is_file() or not (exp.results/'lr_choice.json').is_file() else exp.results/'lr_choice.json'
 
-def choose_lr(exp:Experiment, progress:bool=False) -> float:
-    "Train F on fold 0 for `lr_check_iters` per candidate lr; keep the best base-class validation mIoU (test classes unused)"
-    path = exp.results/'lr_choice.json'
-    if not exp.lr_grid: return exp.config.lr
-    if path.is_file(): return json.loads(path.read_text())['lr']
+def chosen_config(exp:Experiment) -> dict:
+    "What the experiment trains with beyond its config: {'lr': ..., **overrides} (run `choose_config` first when it has candidates)"
+    if not exp.lr_grid and not exp.search: return dict(lr=exp.config.lr)
+    path = _choice_file(exp)
+    if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) before training")
+    d = json.loads(path.read_text())
+    return dict(lr=d['lr'], **d.get('overrides', {}))
+
+def _candidate_name(lr:float, overrides:dict) -> str:
+    return '_'.join([f'lr{lr:g}'] + [f'{k}{v}' for k, v in overrides.items()])
+
+def choose_config(exp:Experiment, progress:bool=False) -> dict:
+    "Train F on the first fold for `lr_check_iters` per candidate (lr x search); keep the best base-class validation mIoU"
+    if not exp.lr_grid and not exp.search: return chosen_config(exp)
+    if _choice_file(exp).is_file(): return chosen_config(exp)
     t0, rows = time.time(), []
-    for lr in exp.lr_grid:
-        cfg = replace(exp.config, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
-                      lr_step=exp.config.milestone_step, val_every=exp.lr_check_iters, val_episodes=exp.lr_check_episodes,
-                      ckpt_every=exp.lr_check_iters, out=str(exp.runs/'lr_check'/f'lr{lr:g}'))
-        try:
-            run = train(cfg, progress=progress)
-            rows.append(dict(lr=lr, val_miou=json.loads((run/'summary.json').read_text())['best_val_miou']))
-        except FloatingPointError as e: rows.append(dict(lr=lr, val_miou=-1., error=str(e)))
-    best = max(rows, key=lambda r: r['val_miou'])['lr']
+    for overrides in exp.search or ({},):
+        for lr in exp.lr_grid or (exp.config.lr,):
+            cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
+                          lr_step=exp.config.milestone_step, val_every=exp.lr_check_iters, val_episodes=exp.lr_check_episodes,
+                          ckpt_every=exp.lr_check_iters, out=str(exp.runs/'lr_check'/_candidate_name(lr, overrides)))
+            row = dict(lr=lr, overrides=overrides)
+            try:
+                run = train(cfg, progress=progress, resume=(Path(cfg.out)/'checkpoint.pt').is_file())
+                rows.append(dict(row, val_miou=json.loads((run/'summary.json').read_text())['best_val_miou']))
+            except FloatingPointError as e: rows.append(dict(row, val_miou=-1., error=str(e)))
+    best = max(rows, key=lambda r: r['val_miou'])
     exp.results.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(lr=best, candidates=rows, iters=exp.lr_check_iters, fold=exp.folds[0], variant='F',
-                                    val_episodes=exp.lr_check_episodes), indent=1))
+    (exp.results/'config_choice.json').write_text(json.dumps(dict(lr=best['lr'], overrides=best['overrides'], candidates=rows,
+        iters=exp.lr_check_iters, fold=exp.folds[0], variant='F', val_episodes=exp.lr_check_episodes), indent=1))
     _timed(exp, 'lr_check_s', time.time() - t0)
-    return best
+    return chosen_config(exp)
 
 # %% ../nbs/12_experiment.ipynb #e1c4121b
 def train_model(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=False) -> Path:
@@ -277,7 +293,7 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         out = exp.results/f'{shot}shot'
         etas = {p.stem: json.loads(p.read_text())['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
         timings = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
-        write_results(results, out, extra=dict(experiment=exp.to_dict(), lr=chosen_lr(exp), chosen_eta=etas, timings=timings),
+        write_results(results, out, extra=dict(experiment=exp.to_dict(), **chosen_config(exp), chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
         effects = effects_table(results)
         (out/'effects.md').write_text(effects_markdown(effects) + '\n')
@@ -293,7 +309,7 @@ def run_experiment(exp:Experiment, # what to run
     "The Table 1 pipeline: lr check -> train -> choose eta on validation -> evaluate -> write; resumes where it stopped"
     exp.save(); t0 = time.time()
     say = lambda msg: log(f"[{exp.name} {time.strftime('%H:%M:%S')}] {msg}")
-    lr = choose_lr(exp); say(f"lr {lr:g}")
+    chosen = choose_config(exp); say(f"trains with {chosen}")
     units = [(seed, fold) for seed in exp.train_seeds for fold in exp.folds]
     bar, written = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress), {}
     for seed, fold in units:                         # fold by fold: every finished unit is in the tables at once
@@ -353,9 +369,12 @@ def summary(exp:Experiment) -> dict:
     "Scale and wall time of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage)"
     t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
-    c = exp.config
-    return dict(backbone=f"{c.backbone} ({c.weights or 'random init'})", trained='1x1 fusion conv only' if c.freeze_stages else 'all layers',
-                size_px=c.size, iterations=c.iters, lr=chosen_lr(exp) if (exp.results/'lr_choice.json').is_file() or not exp.lr_grid else None,
+    chosen = chosen_config(exp) if _choice_file(exp).is_file() or not (exp.lr_grid or exp.search) else {}
+    c = replace(exp.config, **chosen)
+    n = 0 if c.freeze_stages else c.train_stages
+    trained = ('all layers' if n is None else '1x1 fusion conv only' if n == 0 else f'top {n} stage(s) + 1x1 fusion conv')
+    return dict(backbone=f"{c.backbone} ({c.weights or 'random init'})", trained=trained + ('' if chosen or not exp.search else ' (to be chosen)'),
+                size_px=c.size, iterations=c.iters, lr=chosen.get('lr'),
                 folds=len(exp.folds), train_seeds=len(exp.train_seeds), eval_seeds=len(exp.eval_seeds), episodes_per_seed=exp.n_episodes,
                 eta_val_episodes=exp.eta_episodes, iqi_step=exp.iqi_step, lr_check_min=minutes('lr_check'), train_min=minutes('train_'),
                 eta_min=minutes('eta_'), eval_min=minutes('eval_'), total_min=round(t.get('total_s', 0) / 60, 1))
@@ -368,11 +387,16 @@ def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -
     return Experiment('quickstart', cfg, folds=(0,), n_episodes=300, eta_episodes=100, etas=(1., 10., 100., 300., 1e3, 3e3, 1e4),
                       results_dir=results_dir, runs_dir=runs_dir or str(Path(results_dir)/'runs'), **kw)
 
-def _davis5i(root=None, results_dir='results/ablation/davis5i', runs_dir='runs/ablation/davis5i', **kw) -> Experiment:
-    cfg = RunConfig(dataset='davis5i', root=root, backbone='lite0', weights='imagenet', freeze_stages=True, size=225,
-                    iters=300, lr=1e-2, val_every=0, ckpt_every=300)
-    return Experiment('davis5i', cfg, lr_grid=(1e-2, 1e-1), eval_seeds=(0, 1, 2, 3, 4), n_episodes=120, eta_episodes=60,
-                      results_dir=results_dir, runs_dir=runs_dir, **kw)
+def _cpu_table1(dataset:str):
+    "Table 1 at CPU scale on a real benchmark: ImageNet Lite0 at 417 px on cached frozen stages, 3 training seeds"
+    def make(root=None, results_dir=f'results/table1/{dataset}', runs_dir=f'runs/table1/{dataset}', **kw) -> Experiment:
+        cfg = RunConfig(dataset=dataset, root=root, backbone='lite0', weights='imagenet', train_stages=0, size=417,
+                        iters=1000, lr=1e-2, val_every=0, ckpt_every=500)
+        return Experiment(dataset, cfg, train_seeds=(0, 1, 2), lr_grid=(1e-2, 5e-2),
+                          search=({'train_stages': 0}, {'train_stages': 1}), lr_check_iters=600, lr_check_episodes=300,
+                          eval_seeds=(0, 1, 2, 3, 4), n_episodes=100, iqi_step='unit', etas=(0.1, 0.2, 0.3, 0.5, 1.),
+                          eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
+    return make
 
 def _synth5i(root=None, results_dir='results/ablation/synth5i', runs_dir='runs/ablation/synth5i', **kw) -> Experiment:
     cfg = RunConfig(dataset='synth5i', root=root, backbone='resnet18', weights=None, size=64, iters=1000, lr=1e-2,
@@ -389,8 +413,8 @@ def _paper(dataset:str):
         return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
 
-EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _davis5i, 'synth5i': _synth5i,
-               'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
+EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i'), 'cocomini5i': _cpu_table1('cocomini5i'),
+               'synth5i': _synth5i, 'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
 
 def experiment(name:str, # a key of `EXPERIMENTS`
                **kwargs) -> Experiment: # root, results_dir, runs_dir, or any `Experiment` field (e.g. train_seeds)
