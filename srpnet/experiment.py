@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .metrics import mean_std_ci
-from .model import PRESETS
+from .model import SRPNet, PRESETS
 from .iqi import IQI_STEPS
-from .train import RunConfig, train, load_model, validation_dataset, normalisation
+from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything
+from .runs import atomic_torch_save, atomic_write_json
 from .evaluate import FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown, code_version
 from .data import repo_root
 from .prepare import repo_relative
@@ -21,9 +22,9 @@ from .prepare import repo_relative
 # %% auto #0
 __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
            'locate_model', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run', 'evaluate_run',
-           'select_eta', 'evaluate_model', 'unit_scores', 'effects_table', 'effects_markdown', 'collect',
-           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'summary', 'experiment',
-           'scaled', 'dry_run']
+           'select_eta', 'evaluate_model', 'untrained_run', 'evaluate_untrained', 'unit_scores', 'effects_table',
+           'effects_markdown', 'collect', 'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves',
+           'summary', 'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -49,6 +50,7 @@ class Experiment:
     etas:tuple|None=None                     # eta candidates (None: `ETA_GRID[iqi_step]`)
     eta_episodes:int=300                     # base-class validation episodes for the eta choice
     full_res:bool=True                       # score queries at their original label resolution
+    untrained:bool=True                      # also evaluate F as training starts (same init per fold and seed): does training help?
     results_dir:str='results/experiment'     # results, eta/lr choices, logs, timings (commit these)
     runs_dir:str='runs/experiment'           # checkpoints (not committed)
 
@@ -236,6 +238,34 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
     _timed(exp, f'eval_{variant}_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
     return res
 
+def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
+    "F as training seed `seed` starts it on `fold` (ImageNet stages, initial fusion conv), saved as a run folder <runs>/untrained/fold<k>/seed<s>"
+    cfg = replace(run_config(exp, 'F', fold, seed), out=str(exp.runs/'untrained'/f'fold{fold}'/f'seed{seed}'))
+    run = Path(cfg.out)
+    if (run/'model.pt').is_file(): return run
+    seed_everything(cfg.seed); model = SRPNet(**cfg.model_kwargs())      # exactly what `train` builds before its first step
+    run.mkdir(parents=True, exist_ok=True); atomic_write_json(run/'config.json', asdict(cfg))
+    atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(cfg), iteration=0), run/'model.pt')
+    return run
+
+def evaluate_untrained(exp:Experiment, fold:int, seed:int=0, shot:int|None=None, progress:bool=False) -> dict:
+    "The untrained F (and F+IQI at its own validation-chosen eta) under the same protocol, rows named 'F (untrained)', stored in <results>/untrained/"
+    shot = shot or exp.config.shot
+    path = exp.results/'untrained'/f'F_fold{fold}_seed{seed}_shot{shot}.json'
+    if path.is_file(): return json.loads(path.read_text())
+    t0, run = time.time(), untrained_run(exp, fold, seed)
+    eta_path = exp.results/'untrained'/f'eta_fold{fold}_seed{seed}.json'
+    if not eta_path.is_file():
+        eta_path.parent.mkdir(parents=True, exist_ok=True)
+        eta_path.write_text(json.dumps(dict(variant='F (untrained)', fold=fold, seed=seed,
+                                            **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress)), indent=1))
+    res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=json.loads(eta_path.read_text())['eta'],
+                       iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
+    res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
+    path.write_text(json.dumps(res))
+    _timed(exp, f'eval_untrained_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
+    return res
+
 # %% ../nbs/12_experiment.ipynb #9d7c1797
 EFFECTS = {'F vs Cos': ('F', 'Cos'),                         # the fidelity metric
            'SRP on the query': ('F+SRP', 'F'),               # self-regularisation, query score
@@ -243,7 +273,9 @@ EFFECTS = {'F vs Cos': ('F', 'Cos'),                         # the fidelity metr
            'IQI on SRP': ('F+SRP+IQI', 'F+SRP'),
            'full (F+SRP+IQI vs F)': ('F+SRP+IQI', 'F'),
            'SRP on the support': ('F+SRP (sup)', 'F (sup)'), # self-regularisation, support self-segmentation
-           'support above query': ('F (sup)', 'F')}          # the gap SRP and IQI exploit
+           'support above query': ('F (sup)', 'F'),          # the gap SRP and IQI exploit
+           'training (F vs untrained F)': ('F', 'F (untrained)'),        # does episodic training help at all?
+           'training, with IQI': ('F+IQI', 'F+IQI (untrained)')}
 # Paper Table 1 (PASCAL-5i, ResNet-50, 1-way 1-shot), 4-fold mean mIoU %, quoted from the paper
 PAPER_TABLE1 = {'Cos': 53.6, 'F': 55.4, 'F+SRP': 59.7, 'F+IQI': 58.0, 'F+SRP+IQI': 61.5, 'F (sup)': 72.7, 'F+SRP (sup)': 80.2}
 
@@ -290,12 +322,13 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
     for shot in exp.shots:
         results = [json.loads(p.read_text()) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
         if not results: continue
+        untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
         etas = {p.stem: json.loads(p.read_text())['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
         timings = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
         write_results(results, out, extra=dict(experiment=exp.to_dict(), **chosen_config(exp), chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
-        effects = effects_table(results)
+        effects = effects_table(results + untrained)     # the untrained rows enter the effects, not Table 1
         (out/'effects.md').write_text(effects_markdown(effects) + '\n')
         with open(out/'effects.csv', 'w', newline='') as f:
             w = csv.DictWriter(f, fieldnames=list(effects[0]) if effects else ['effect']); w.writeheader(); w.writerows(effects)
@@ -320,6 +353,13 @@ def run_experiment(exp:Experiment, # what to run
                 say(f"{variant} fold {fold} seed {seed} {shot}-shot: " +
                     ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
             bar.update(1)
+        written = collect(exp, allow_dirty)
+    if exp.untrained:                                # the reference for "does training help", after every trained unit
+        for seed, fold in units:
+            for shot in exp.shots:
+                res = evaluate_untrained(exp, fold, seed, shot)
+                say(f"untrained fold {fold} seed {seed} {shot}-shot: " +
+                    ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
         written = collect(exp, allow_dirty)
     bar.close()
     _timed(exp, 'total_s', time.time() - t0)
