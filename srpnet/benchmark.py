@@ -24,7 +24,8 @@ from .measure import (cpu_model, git_commit, machine_info, synchronize, time_onc
 __all__ = ['TARGETS', 'SETTINGS', 'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step',
            'panet_style_head', 'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate',
            'protocol_images', 'eval_costs', 'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling',
-           'plot_scaling', 'check_targets', 'bench', 'save_result', 'measure_train_step', 'cache_memory']
+           'plot_scaling', 'check_targets', 'bench', 'save_result', 'measure_train_step', 'cache_memory',
+           'measure_cached_training']
 
 # %% ../nbs/11_benchmark.ipynb #0c03f1c4
 def synthetic_episode(shot:int=1, # K
@@ -510,4 +511,33 @@ def cache_memory(model:SRPNet, # the model whose features are cached
         full = distinct * res['bytes_per_image_float32']
         res[name] = dict(max_distinct_images=distinct, unbounded_gb=round(full / 1e9, 1),
                          peak_gb_with_budget=round(min(full, max_bytes) / 1e9, 1), budget_gb=round(max_bytes / 1e9, 1))
+    return res
+
+# %% ../nbs/11_benchmark.ipynb #5ab0a6d8
+def measure_cached_training(out, # JSON file to write
+                            config, # a `RunConfig` with train_stages set (its iters, val_every, out are replaced)
+                            iters:int=200) -> dict: # iterations per timed run
+    "Iterations/s of `train` without the stage cache, with a cold and with a warm one (same config, same episodes)"
+    import tempfile
+    from dataclasses import replace
+    from srpnet.train import train
+    from srpnet.stagecache import shared_stores
+    from srpnet.evaluate import code_version
+    if config.train_stages is None and not config.freeze_stages:
+        raise ValueError("measure_cached_training: the config trains every stage (train_stages=None): nothing to cache")
+    base, res = replace(config, iters=iters, val_every=0, ckpt_every=iters), {}
+    with tempfile.TemporaryDirectory() as d:
+        for name, cached in (('uncached', False), ('cold', True), ('warm', True)):
+            if name == 'cold': shared_stores().clear()
+            t = time.perf_counter()
+            run = train(replace(base, cache_features=cached, out=f'{d}/{name}'), progress=False)
+            seconds = time.perf_counter() - t
+            res[name] = dict(seconds=round(seconds, 2), its_per_s=round(iters / seconds, 2),
+                             stage_cache=json.loads((run/'summary.json').read_text())['stage_cache'])
+    res.update(speedup_warm=round(res['warm']['its_per_s'] / res['uncached']['its_per_s'], 2),
+               speedup_cold=round(res['cold']['its_per_s'] / res['uncached']['its_per_s'], 2),
+               config={k: v for k, v in base.record().items() if k not in ('out',)}, iters=iters,
+               torch_threads=torch.get_num_threads(), load_average=os.getloadavg(), machine=machine_info('cpu'),
+               code=code_version())
+    Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))
     return res
