@@ -16,18 +16,18 @@ from .metrics import FewShotMeter
 from .train import RunConfig, make_dataset, normalisation, seed_everything
 from .evaluate import FeatureCache, feature_cache, code_version, sha256_file
 from .prepare import repo_relative
-from .experiment import Experiment, run_config, locate_model
+from .experiment import Experiment, run_config, locate_model, untrained_model
 from .figures import overlay, denormalise
 
 # %% auto #0
 __all__ = ['VARIANTS', 'TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_variant', 'trained_models',
-           'checkpoint_info', 'eta_source', 'untrained_model', 'fold_episodes', 'support_frames',
-           'foreground_prototypes', 'silhouettes', 'tsne_embeddings', 'tsne_silhouettes', 'tsne_settings', 'tsne_fold',
-           'write_tsne', 'read_tsne', 'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences',
-           'per_class_silhouettes', 'prediction_iou', 'predict_variants', 'variant_ious', 'score_episodes',
-           'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative', 'qualitative_study',
-           'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain', 'display_episodes', 'draw',
-           'episode_row', 'cases_figure', 'self_prediction_figure', 'show_episode_live', 'episode_explorer']
+           'checkpoint_info', 'eta_source', 'fold_episodes', 'support_frames', 'foreground_prototypes', 'silhouettes',
+           'tsne_embeddings', 'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne', 'tsne_study',
+           'plot_tsne_grid', 'silhouette_table', 'paired_differences', 'per_class_silhouettes', 'silhouette_effects',
+           'prediction_iou', 'predict_variants', 'variant_ious', 'score_episodes', 'select_episodes', 'episode_masks',
+           'qualitative_settings', 'write_qualitative', 'qualitative_study', 'QualitativeResults', 'read_qualitative',
+           'variant_means', 'support_gain', 'display_episodes', 'draw', 'episode_row', 'cases_figure',
+           'self_prediction_figure', 'show_episode_live', 'episode_explorer']
 
 # %% ../nbs/16_analysis.ipynb #af0023cd
 VARIANTS = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')   # Table 1's query rows, in order
@@ -53,12 +53,6 @@ def eta_source(exp:Experiment, variant:str, fold:int, seed:int=0) -> str:
     "Where the model's eta comes from: the validation choice file of the experiment, else 'model default'"
     path = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
     return repo_relative(path) if path.is_file() else 'model default'
-
-def untrained_model(exp:Experiment, fold:int, seed:int=0) -> SRPNet:
-    "The weights every trained model of (fold, seed) started from (what `train` builds after seeding)"
-    cfg = replace(exp.config, variant='F', fold=fold, seed=seed)
-    seed_everything(cfg.seed)
-    return SRPNet(**cfg.model_kwargs()).eval()
 
 def fold_episodes(exp:Experiment, fold:int, # the experiment and its test fold
                   n_episodes:int, episode_seed:int=0, # how many episodes, sampled with which seed
@@ -242,6 +236,19 @@ def per_class_silhouettes(results:dict) -> pd.DataFrame:
             for f, e in results['folds'].items() for m, info in e['models'].items()
             for c, v in info['silhouette']['512-d cosine per class'].items()]
     return pd.DataFrame(rows).pivot_table(index=['fold', 'class_name'], columns='model', values='silhouette')
+
+def silhouette_effects(sils:dict, # {training seed: silhouette DataFrame (`read_tsne`)}
+                       a:str='F', b:str='Cos', spaces:tuple=SPACES) -> pd.DataFrame:
+    "Silhouette of `a` minus `b` paired over (fold, training seed) units: mean, std, 95% CI (Student t), n and verdict per space"
+    from srpnet.metrics import mean_std_ci
+    rows = []
+    for space in spaces:
+        d = [float(s[s.model == a].set_index('fold')[space][f] - s[s.model == b].set_index('fold')[space][f])
+             for seed, s in sorted(sils.items()) for f in sorted(s.fold.unique())]
+        r = mean_std_ci(d); lo, hi = r['mean'] - r['ci95'], r['mean'] + r['ci95']
+        rows.append(dict(space=space, difference=r['mean'], std=r['std'], ci95=r['ci95'], n=r['n'],
+                         verdict='within noise' if lo <= 0 <= hi else 'positive' if lo > 0 else 'negative'))
+    return pd.DataFrame(rows).set_index('space')
 
 # %% ../nbs/16_analysis.ipynb #dd637e42
 def prediction_iou(pred:torch.Tensor, # [H,W] prediction, 1 = the object

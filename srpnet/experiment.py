@@ -22,9 +22,9 @@ from .prepare import repo_relative
 # %% auto #0
 __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
            'locate_model', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run', 'evaluate_run',
-           'select_eta', 'evaluate_model', 'untrained_run', 'evaluate_untrained', 'unit_scores', 'effects_table',
-           'effects_markdown', 'collect', 'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves',
-           'summary', 'experiment', 'scaled', 'dry_run']
+           'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'evaluate_untrained', 'unit_scores',
+           'effects_table', 'effects_markdown', 'collect', 'run_experiment', 'plot_effects', 'plot_eta_curves',
+           'plot_training_curves', 'summary', 'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -238,12 +238,18 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
     _timed(exp, f'eval_{variant}_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
     return res
 
+def untrained_model(exp:Experiment, fold:int, seed:int=0) -> SRPNet:
+    "F as training seed `seed` starts it on `fold`: exactly what `train` builds before its first step (eval mode)"
+    cfg = run_config(exp, 'F', fold, seed)
+    seed_everything(cfg.seed)
+    return SRPNet(**cfg.model_kwargs()).eval()
+
 def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
-    "F as training seed `seed` starts it on `fold` (ImageNet stages, initial fusion conv), saved as a run folder <runs>/untrained/fold<k>/seed<s>"
+    "`untrained_model` saved as a run folder <runs>/untrained/fold<k>/seed<s> (so eta choice and evaluation treat it like a trained one)"
     cfg = replace(run_config(exp, 'F', fold, seed), out=str(exp.runs/'untrained'/f'fold{fold}'/f'seed{seed}'))
     run = Path(cfg.out)
     if (run/'model.pt').is_file(): return run
-    seed_everything(cfg.seed); model = SRPNet(**cfg.model_kwargs())      # exactly what `train` builds before its first step
+    model = untrained_model(exp, fold, seed)
     run.mkdir(parents=True, exist_ok=True); atomic_write_json(run/'config.json', asdict(cfg))
     atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(cfg), iteration=0), run/'model.pt')
     return run
