@@ -50,7 +50,8 @@ class Experiment:
     etas:tuple|None=None                     # eta candidates (None: `ETA_GRID[iqi_step]`)
     eta_episodes:int=300                     # base-class validation episodes for the eta choice
     full_res:bool=True                       # score queries at their original label resolution
-    untrained:bool=True                      # also evaluate F as training starts (same init per fold and seed): does training help?
+    eta_per_fold:bool=False                  # choose eta on the first training seed's model of each (variant, fold), reuse it for the other seeds
+    untrained_seeds:tuple=()                 # training seeds whose untrained start F is evaluated too (does training help?); () none
     results_dir:str='results/experiment'     # results, eta/lr choices, logs, timings (commit these)
     runs_dir:str='runs/experiment'           # checkpoints (not committed)
 
@@ -59,6 +60,9 @@ class Experiment:
         bad = [v for v in self.variants if v not in TRAINED]
         if bad: raise ValueError(f"Experiment {self.name!r}: variants {bad} are not trained models; choose from {TRAINED}")
         if self.iqi_step not in IQI_STEPS: raise ValueError(f"Experiment {self.name!r}: iqi_step must be one of {IQI_STEPS}")
+        self.untrained_seeds = tuple(self.untrained_seeds)
+        if set(self.untrained_seeds) - set(self.train_seeds):
+            raise ValueError(f"Experiment {self.name!r}: untrained_seeds {self.untrained_seeds} must be training seeds {self.train_seeds}")
         for k in ('folds', 'train_seeds', 'eval_seeds', 'shots'):
             v = tuple(getattr(self, k))
             if not v or len(set(v)) != len(v): raise ValueError(f"Experiment {self.name!r}: {k} must be non-empty and distinct, got {v}")
@@ -217,6 +221,10 @@ def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=
     "`select_eta_for_run` for one trained model of the experiment, stored in <results>/eta/ (reused when present)"
     path = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
     if path.is_file(): return json.loads(path.read_text())
+    first = exp.train_seeds[0]
+    if exp.eta_per_fold and seed != first:          # the same (variant, fold) trained from another seed: reuse the first seed's choice
+        res = dict(select_eta(exp, variant, fold, first, progress), seed=seed, chosen_on_seed=first)
+        path.write_text(json.dumps(res, indent=1)); return res
     t0 = time.time()
     res = dict(variant=variant, fold=fold, seed=seed, **select_eta_for_run(run_config(exp, variant, fold, seed).out, exp.etas,
                                                                            exp.eta_episodes, exp.iqi_step, progress=progress))
@@ -261,6 +269,11 @@ def evaluate_untrained(exp:Experiment, fold:int, seed:int=0, shot:int|None=None,
     if path.is_file(): return json.loads(path.read_text())
     t0, run = time.time(), untrained_run(exp, fold, seed)
     eta_path = exp.results/'untrained'/f'eta_fold{fold}_seed{seed}.json'
+    first = exp.untrained_seeds[0] if exp.untrained_seeds else seed
+    if exp.eta_per_fold and seed != first and not eta_path.is_file():
+        evaluate_untrained(exp, fold, first, shot, progress)
+        eta_path.write_text(json.dumps(dict(json.loads((exp.results/'untrained'/f'eta_fold{fold}_seed{first}.json').read_text()),
+                                            seed=seed, chosen_on_seed=first), indent=1))
     if not eta_path.is_file():
         eta_path.parent.mkdir(parents=True, exist_ok=True)
         eta_path.write_text(json.dumps(dict(variant='F (untrained)', fold=fold, seed=seed,
@@ -360,13 +373,13 @@ def run_experiment(exp:Experiment, # what to run
                     ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
             bar.update(1)
         written = collect(exp, allow_dirty)
-    if exp.untrained:                                # the reference for "does training help", after every trained unit
-        for seed, fold in units:
-            for shot in exp.shots:
-                res = evaluate_untrained(exp, fold, seed, shot)
-                say(f"untrained fold {fold} seed {seed} {shot}-shot: " +
-                    ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
-        written = collect(exp, allow_dirty)
+    untrained = [(seed, fold) for seed, fold in units if seed in exp.untrained_seeds]
+    for seed, fold in untrained:                     # the reference for "does training help", after every trained unit
+        for shot in exp.shots:
+            res = evaluate_untrained(exp, fold, seed, shot)
+            say(f"untrained fold {fold} seed {seed} {shot}-shot: " +
+                ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
+    if untrained: written = collect(exp, allow_dirty)
     bar.close()
     _timed(exp, 'total_s', time.time() - t0)
     return written
@@ -437,11 +450,11 @@ def _cpu_table1(dataset:str):
     "Table 1 at CPU scale on a real benchmark: ImageNet Lite0 at 417 px on cached frozen stages, 3 training seeds"
     def make(root=None, results_dir=f'results/table1/{dataset}', runs_dir=f'runs/table1/{dataset}', **kw) -> Experiment:
         cfg = RunConfig(dataset=dataset, root=root, backbone='lite0', weights='imagenet', train_stages=0, size=417,
-                        iters=1000, lr=1e-2, val_every=0, ckpt_every=500)
+                        iters=600, lr=1e-2, lr_step=333, val_every=0, ckpt_every=300)
         return Experiment(dataset, cfg, train_seeds=(0, 1, 2), lr_grid=(1e-2, 5e-2),
                           search=({'train_stages': 0}, {'train_stages': 1}), lr_check_iters=600, lr_check_episodes=300,
-                          eval_seeds=(0, 1, 2, 3, 4), n_episodes=100, iqi_step='unit', etas=(0.1, 0.2, 0.3, 0.5, 1.),
-                          eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
+                          eval_seeds=(0, 1, 2, 3, 4), n_episodes=50, iqi_step='unit', etas=(0.1, 0.3, 1.), eta_episodes=300,
+                          eta_per_fold=True, untrained_seeds=(0,), results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
 
 def _synth5i(root=None, results_dir='results/ablation/synth5i', runs_dir='runs/ablation/synth5i', **kw) -> Experiment:
