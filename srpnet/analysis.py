@@ -84,7 +84,7 @@ def foreground_prototypes(model:SRPNet, dataset, frames:dict # `support_frames`'
             label = cache.label(dataset, image_id, c)                             # [H,W] 1 = object
             protos.append(extract_prototypes(feats[None], label[None, None])[1])  # row 1 = foreground
             classes.append(c); ids.append(image_id)
-            cache.features.clear()                                                # one frame at a time
+            cache.clear()                                                         # one frame at a time
     return torch.stack(protos).numpy(), np.array(classes), ids
 
 # %% ../nbs/16_analysis.ipynb #dd46d456

@@ -222,7 +222,7 @@ from .metrics import FewShotMeter
 class UncachedFeatures(FeatureCache):
     "A `FeatureCache` that forgets everything before each episode: `evaluate` with it re-reads and re-embeds every episode image."
     def episode(self, dataset, spec, full:bool=True) -> dict:
-        self.features.clear(); self.labels.clear()
+        self.clear(); self.labels.clear()
         return super().episode(dataset, spec, full)
 
 def _synth(size, seed=0, n_episodes=1000, small=False, fold=0):

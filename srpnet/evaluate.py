@@ -15,7 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 import srpnet
 from .metrics import FewShotMeter, mean_std_ci
-from .stagecache import StageCache
+from .stagecache import StageCache, StageStore
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
 from .data import read_rgb, to_tensor, repo_root
@@ -39,36 +39,32 @@ class FeatureCache:
                  stages:StageCache|None=None): # cached frozen lower stages of `model.backbone` (None: the backbone runs on images)
         self.model, self.dtype, self.batch_size, self.max_bytes, self.stages = model, dtype, batch_size, max_bytes, stages
         self.device = device or next(model.parameters()).device
-        self.features, self.labels = OrderedDict(), {}
-        self.nbytes = self.peak_bytes = self.evictions = self.computed = 0
+        self.store, self.labels, self.computed = StageStore(max_bytes), {}, 0   # the LRU byte budget of `srpnet.stagecache`
 
-    def _store(self, image_id, feats:Tensor):
-        self.features[image_id] = feats = feats.to('cpu', self.dtype)
-        self.nbytes += feats.numel() * feats.element_size(); self.computed += 1
-        self.peak_bytes = max(self.peak_bytes, self.nbytes)
-
-    def _evict(self, keep:set):
-        "Drop least recently used features until within budget (never those of the episode at hand)"
-        for image_id in list(self.features):
-            if self.max_bytes is None or self.nbytes <= self.max_bytes: break
-            if image_id in keep: continue
-            f = self.features.pop(image_id); self.nbytes -= f.numel() * f.element_size(); self.evictions += 1
+    @property
+    def features(self) -> OrderedDict: return self.store.entries   # {image id: features}, least recently used first
+    @property
+    def nbytes(self) -> int: return self.store.nbytes
+    @property
+    def peak_bytes(self) -> int: return self.store.peak_bytes
+    @property
+    def evictions(self) -> int: return self.store.evictions
+    def clear(self): self.store.clear()
 
     @torch.no_grad()
     def embed(self, dataset, image_ids:list) -> Tensor:
         "Features [N,D,h,w] of `image_ids` on the cache's device, fp32 (computed for the ids not cached yet)"
-        missing = list(dict.fromkeys(i for i in image_ids if i not in self.features))
+        missing = list(dict.fromkeys(i for i in image_ids if i not in self.store))
         was_training = self.model.training and bool(missing)
         if was_training: self.model.eval()   # features in eval mode (only toggled when needed: train() walks every module)
         for b in range(0, len(missing), self.batch_size):
             ids = missing[b:b + self.batch_size]
             feats = (self.stages.embed(dataset, [(i, False) for i in ids]) if self.stages is not None else
                      self.model.embed(torch.stack([dataset.load_image(i) for i in ids]).to(self.device)))
-            for i, f in zip(ids, feats): self._store(i, f)
+            for i, f in zip(ids, feats): self.store.put(i, f.to('cpu', self.dtype)); self.computed += 1
         if was_training: self.model.train()
-        for i in image_ids: self.features.move_to_end(i)          # most recently used last
-        out = torch.stack([self.features[i] for i in image_ids]).to(self.device, torch.float32)
-        self._evict(set(image_ids))
+        out = torch.stack([self.store.get(i) for i in image_ids]).to(self.device, torch.float32)   # get: most recently used
+        self.store.evict(set(image_ids))                           # never the features of the episode at hand
         return out
 
     def label(self, dataset, image_id:str, class_id:int, full:bool=False) -> Tensor:

@@ -33,10 +33,12 @@ def dataset_size(dataset) -> tuple:
     return (s, s) if isinstance(s, int) else tuple(s)
 
 # %% ../nbs/07a_stagecache.ipynb #56f50578
-def _nbytes(entry:dict) -> int: return sum(t.numel() * t.element_size() for t in entry.values())
+def _nbytes(entry) -> int: # a tensor, or a dict of tensors
+    tensors = entry.values() if isinstance(entry, dict) else [entry]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 class StageStore:
-    "Stage outputs keyed by (dataset signature, image id, flip), least recently used evicted beyond `max_bytes`."
+    "Tensors (or dicts of tensors) by key on the host, least recently used evicted beyond `max_bytes` (also `FeatureCache`'s store)."
     def __init__(self, max_bytes:int|None=8 * 2**30): # host memory budget (None: unbounded)
         self.entries, self.max_bytes = OrderedDict(), max_bytes
         self.nbytes = self.peak_bytes = self.evictions = 0
@@ -44,7 +46,8 @@ class StageStore:
     def __len__(self): return len(self.entries)
     def get(self, key) -> dict:
         self.entries.move_to_end(key); return self.entries[key]     # most recently used last
-    def put(self, key, entry:dict):
+    def clear(self): self.entries.clear(); self.nbytes = 0
+    def put(self, key, entry):
         self.entries[key] = entry; self.nbytes += _nbytes(entry); self.peak_bytes = max(self.peak_bytes, self.nbytes)
     def evict(self, keep:set=frozenset()):
         "Drop least recently used entries until within budget (never those in `keep`)"
