@@ -15,7 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 import srpnet
 from .metrics import FewShotMeter, mean_std_ci
-from .stagecache import StageCache, StageStore
+from .stagecache import StageCache, StageStore, StoreStats
 from .model import SRPNet, PRESETS
 from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
 from .data import read_rgb, to_tensor, repo_root
@@ -29,7 +29,7 @@ __all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'feature_cache'
            'predict', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
-class FeatureCache:
+class FeatureCache(StoreStats):
     "Backbone features per image id (on the host, LRU within `max_bytes`) and episode labels, computed once."
     def __init__(self, model:SRPNet, # the model whose `embed` computes the features
                  device=None, # where the backbone runs (None: the model's device)
@@ -43,12 +43,6 @@ class FeatureCache:
 
     @property
     def features(self) -> OrderedDict: return self.store.entries   # {image id: features}, least recently used first
-    @property
-    def nbytes(self) -> int: return self.store.nbytes
-    @property
-    def peak_bytes(self) -> int: return self.store.peak_bytes
-    @property
-    def evictions(self) -> int: return self.store.evictions
     def clear(self): self.store.clear()
 
     @torch.no_grad()
@@ -90,7 +84,6 @@ class FeatureCache:
         return dict(support_feats=support_feats.unflatten(0, (C, K)), support_labels=support_labels.unflatten(0, (C, K)).to(self.device),
                     query_feats=self.embed(dataset, spec.query_ids), query_labels=query_labels)
 
-    def __len__(self): return len(self.features)
     def __repr__(self): return (f"FeatureCache({len(self.features)} images, {self.nbytes / 2**20:.1f} MiB, peak {self.peak_bytes / 2**20:.1f} MiB, "
                                 f"{self.evictions} evictions, {len(self.labels)} labels)")
 

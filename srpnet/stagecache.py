@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['module_fingerprint', 'dataset_signature', 'dataset_size', 'StageStore', 'shared_stores', 'StageCache']
+__all__ = ['module_fingerprint', 'dataset_signature', 'dataset_size', 'StageStore', 'StoreStats', 'shared_stores', 'StageCache']
 
 # %% ../nbs/07a_stagecache.ipynb #2115fd33
 def module_fingerprint(module:torch.nn.Module # any module
@@ -56,13 +56,23 @@ class StageStore:
             if key in keep: continue
             self.nbytes -= _nbytes(self.entries.pop(key)); self.evictions += 1
 
+class StoreStats:
+    "Byte accounting of a cache that keeps its entries in `self.store` (a `StageStore`)"
+    @property
+    def nbytes(self) -> int: return self.store.nbytes
+    @property
+    def peak_bytes(self) -> int: return self.store.peak_bytes
+    @property
+    def evictions(self) -> int: return self.store.evictions
+    def __len__(self): return len(self.store)
+
 _SHARED = {}   # (lower-stage fingerprint, dtype) -> StageStore: one per set of frozen weights in this process
 
 def shared_stores() -> dict:
     "The process-wide stores of `StageCache(shared=True)`, by (weights fingerprint, dtype); `.clear()` it to free them"
     return _SHARED
 
-class StageCache:
+class StageCache(StoreStats):
     "The outputs of a backbone's frozen lower stages per (dataset, image id, flip), on the host, LRU within `max_bytes`."
     def __init__(self, backbone, # a `PyramidBackbone` whose lower stages are frozen (`train_stages` set)
                  device=None, # where the stages run and the features go (None: the backbone's device)
@@ -116,13 +126,6 @@ class StageCache:
         "Backbone features of `keys`: the cached lower stages, then the trainable upper part (with its autograd graph)"
         return self.upper(self.lower_features(dataset, keys), size=dataset_size(dataset))
 
-    def __len__(self): return len(self.store)
-    @property
-    def nbytes(self) -> int: return self.store.nbytes
-    @property
-    def peak_bytes(self) -> int: return self.store.peak_bytes
-    @property
-    def evictions(self) -> int: return self.store.evictions
     def __repr__(self):
         return (f"StageCache({len(self.store)} entries{' (shared)' if self.shared else ''}, {self.nbytes / 2**20:.1f} MiB, "
                 f"peak {self.peak_bytes / 2**20:.1f} MiB, {self.hits} hits, {self.computed} computed, {self.evictions} evictions, "

@@ -13,7 +13,7 @@ import torch.distributed as dist
 from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
-from .stagecache import StageCache
+from .stagecache import StageCache, module_fingerprint
 from .model import SRPNet, SRPNetOutput, PRESETS
 from .losses import foreground_iou
 from . import data as srpdata
@@ -22,9 +22,9 @@ from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, lo
                          state_dict_mismatch)
 
 # %% auto #0
-__all__ = ['DATASETS', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation', 'make_dataset',
-           'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state', 'atomic_save',
-           'param_fingerprint', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
+__all__ = ['DATASETS', 'param_fingerprint', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation',
+           'make_dataset', 'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state',
+           'atomic_save', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
            'resolve_device', 'episode_forward', 'stage_cache', 'validate', 'run_fingerprint', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
@@ -181,11 +181,7 @@ def atomic_save(obj, path):
     "torch.save to a hidden temporary file next to `path`, fsync, os.replace it into place (`srpnet.runs.atomic_torch_save`)"
     return atomic_torch_save(obj, path)
 
-def param_fingerprint(model) -> str:
-    "sha256 of all parameters and buffers (identical weights <=> identical fingerprint)"
-    h = hashlib.sha256()
-    for k, v in model.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
+param_fingerprint = module_fingerprint   # sha256 of all parameters and buffers (`srpnet.stagecache`, which keys its stores by it)
 
 def weights_file(path) -> Path:
     "The weights file of `path`: a run folder's model.pt (a finished run), else its checkpoint.pt; a file as given"
