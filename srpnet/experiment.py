@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 from .metrics import mean_std_ci
 from .model import SRPNet, PRESETS
 from .iqi import IQI_STEPS
-from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything
-from .runs import atomic_torch_save, atomic_write_json
+from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything, save_weights
+from .runs import atomic_write_json
 from .evaluate import FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown, code_version
 from .data import repo_root
 from .prepare import repo_relative
@@ -259,7 +259,7 @@ def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
     if (run/'model.pt').is_file(): return run
     model = untrained_model(exp, fold, seed)
     run.mkdir(parents=True, exist_ok=True); atomic_write_json(run/'config.json', asdict(cfg))
-    atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(cfg), iteration=0), run/'model.pt')
+    save_weights(run/'model.pt', model, cfg, 0)
     return run
 
 def evaluate_untrained(exp:Experiment, fold:int, seed:int=0, shot:int|None=None, progress:bool=False) -> dict:

@@ -25,7 +25,8 @@ from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, lo
 __all__ = ['DATASETS', 'param_fingerprint', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation',
            'make_dataset', 'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state',
            'atomic_save', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
-           'resolve_device', 'episode_forward', 'stage_cache', 'validate', 'run_fingerprint', 'train', 'train_folds']
+           'resolve_device', 'episode_forward', 'save_weights', 'stage_cache', 'validate', 'run_fingerprint', 'train',
+           'train_folds']
 
 # %% ../nbs/08_train.ipynb #108a0645
 DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
@@ -251,6 +252,15 @@ def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache
     return model.head(feats[:C * K].unflatten(0, (C, K)), support_labels, feats[C * K:],
                       out_size=episode.query_labels.shape[-2:], query_labels=query_labels)
 
+def save_weights(path, # the weights file to write (atomically)
+                 model:SRPNet, # the model
+                 config:RunConfig, # the run it belongs to
+                 iteration:int, # how many iterations trained it
+                 **extra) -> Path: # more entries (e.g. the validation scores of best.pt)
+    "The weights file a run folder holds (model.pt, best.pt): state dict, model and run config, iteration; what `load_model` reads"
+    return atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(config),
+                                  iteration=iteration, **extra), path)
+
 def stage_cache(model:SRPNet, config:RunConfig, device, world:int=1) -> StageCache|None:
     "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process); runs with the same frozen weights share its store"
     if not config.cache_features or model.backbone.train_stages is None or world > 1: return None
@@ -383,10 +393,6 @@ def train(config:RunConfig, # the run
                                    scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config), run_config=asdict(config),
                                    model_config=model.config, best_val=best), ckpt_path)
 
-        def save_weights(path, iteration, **extra):
-            atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(config),
-                                   iteration=iteration, **extra), path)
-
         t_start, net_loss = time.time(), float('nan')
         net.train()
         for it, ep in enumerate(loader, start=start):
@@ -414,7 +420,7 @@ def train(config:RunConfig, # the run
                 scores = validate(model, val_set, device, cache=cache)
                 logs['val'].write(iter=done, **{k: scores[k] for k in ('miou', 'fbiou', 'dice', 'episode_miou')})
                 bar.set_postfix(loss=f'{net_loss:.3f}', val_miou=f"{scores['miou']:.3f}")
-                if scores['miou'] > best: best = scores['miou']; save_weights(run/'best.pt', done, val=scores)
+                if scores['miou'] > best: best = scores['miou']; save_weights(run/'best.pt', model, config, done, val=scores)
             if done % config.ckpt_every == 0 or done == config.iters: save_checkpoint(done)
         fingerprints = _gather(param_fingerprint(model), world)
         if rank == 0:
@@ -424,7 +430,7 @@ def train(config:RunConfig, # the run
                            stage_cache=None if cache is None else dict(entries=len(cache), peak_bytes=cache.peak_bytes,
                                                                        computed=cache.computed, hits=cache.hits, evictions=cache.evictions))
             atomic_write_json(run/'summary.json', summary)
-            save_weights(run/'model.pt', config.iters)   # last: model.pt marks a finished run
+            save_weights(run/'model.pt', model, config, config.iters)   # last: model.pt marks a finished run
             if not summary['ranks_in_sync']: print(f"warning: ranks ended with different weights: {fingerprints}")
     except BaseException:
         if created and not wrote: _drop_new_folder(run, lock); lock = None
