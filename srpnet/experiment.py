@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .metrics import mean_std_ci
 from .model import SRPNet, PRESETS
 from .iqi import IQI_STEPS
-from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything, save_weights
+from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything, save_weights, run_fingerprint
 from .runs import atomic_write_json
 from .evaluate import FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown, code_version
 from .data import repo_root
@@ -41,6 +41,7 @@ class Experiment:
     variants:tuple=TRAINED                   # trained models (subset of `TRAINED`)
     lr_grid:tuple=()                         # candidate lrs, tried on fold 0's base-class validation; () keeps config.lr
     search:tuple=()                          # RunConfig overrides tried with every lr (e.g. ({'train_stages': 0}, {'train_stages': 2}))
+    refine:tuple=()                          # second round: overrides tried at the first round's best lr, each merged into its overrides
     lr_check_iters:int=60                    # iterations per candidate (lr x search)
     lr_check_episodes:int=48                 # validation episodes per candidate
     eval_seeds:tuple=(0, 1, 2, 3, 4)         # test episode seeds (the protocol's 5 runs)
@@ -69,9 +70,9 @@ class Experiment:
             setattr(self, k, v)
         if self.n_episodes < 1 or self.eta_episodes < 1: raise ValueError(f"Experiment {self.name!r}: n_episodes and eta_episodes must be >= 1")
         self.variants, self.lr_grid = tuple(self.variants), tuple(self.lr_grid)
-        self.search = tuple(dict(s) for s in self.search)
-        known = {f.name for f in fields(RunConfig)} - {'variant', 'fold', 'seed', 'out', 'lr'}
-        for s in self.search:
+        self.search, self.refine = tuple(dict(s) for s in self.search), tuple(dict(s) for s in self.refine)
+        known = {f.name for f in fields(RunConfig)} - {'variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step'}
+        for s in self.search + self.refine:
             if set(s) - known: raise ValueError(f"Experiment {self.name!r}: search overrides {sorted(set(s) - known)} are not RunConfig fields it may change")
         self.etas = tuple(ETA_GRID[self.iqi_step] if self.etas is None else self.etas)
 
@@ -146,23 +147,34 @@ def chosen_config(exp:Experiment) -> dict:
     return dict(lr=d['lr'], **d.get('overrides', {}))
 
 def _candidate_name(lr:float, overrides:dict) -> str:
-    return '_'.join([f'lr{lr:g}'] + [f'{k}{v}' for k, v in overrides.items()])
+    return '_'.join([f'lr{lr:g}'] + [f'{k}{overrides[k]}' for k in sorted(overrides)])
+
+def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progress:bool=False) -> dict:
+    "Train F with `lr` and `overrides` on the first fold (resumable, in <runs>/lr_check/<name>); its best base-class validation mIoU"
+    cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
+                  lr_step=exp.config.milestone_step, val_every=exp.lr_check_iters, val_episodes=exp.lr_check_episodes,
+                  ckpt_every=exp.lr_check_iters, out=str(exp.runs/'lr_check'/_candidate_name(lr, overrides)))
+    row = dict(lr=lr, overrides=overrides, round=round_)
+    run = Path(cfg.out)
+    try:
+        if not (run/'model.pt').is_file(): train(cfg, progress=progress, resume=(run/'checkpoint.pt').is_file())
+        elif run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
+            raise ValueError(f"'{run}' holds a finished run of another configuration: delete that folder to train this candidate")
+        return dict(row, val_miou=json.loads((run/'summary.json').read_text())['best_val_miou'])
+    except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
 
 def choose_config(exp:Experiment, progress:bool=False) -> dict:
-    "Train F on the first fold for `lr_check_iters` per candidate (lr x search); keep the best base-class validation mIoU"
+    "Train F on the first fold per candidate (lr x search, then `refine` at the winner's lr); keep the best base-class validation mIoU"
     if not exp.lr_grid and not exp.search: return chosen_config(exp)
     if _choice_file(exp).is_file(): return chosen_config(exp)
-    t0, rows = time.time(), []
-    for overrides in exp.search or ({},):
-        for lr in exp.lr_grid or (exp.config.lr,):
-            cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
-                          lr_step=exp.config.milestone_step, val_every=exp.lr_check_iters, val_episodes=exp.lr_check_episodes,
-                          ckpt_every=exp.lr_check_iters, out=str(exp.runs/'lr_check'/_candidate_name(lr, overrides)))
-            row = dict(lr=lr, overrides=overrides)
-            try:
-                run = train(cfg, progress=progress, resume=(Path(cfg.out)/'checkpoint.pt').is_file())
-                rows.append(dict(row, val_miou=json.loads((run/'summary.json').read_text())['best_val_miou']))
-            except FloatingPointError as e: rows.append(dict(row, val_miou=-1., error=str(e)))
+    t0 = time.time()
+    rows = [_try_candidate(exp, lr, overrides, 1, progress)
+            for overrides in exp.search or ({},) for lr in exp.lr_grid or (exp.config.lr,)]
+    first = max(rows, key=lambda r: r['val_miou'])
+    for extra in exp.refine:
+        overrides = {**first['overrides'], **extra}
+        if any(r['lr'] == first['lr'] and r['overrides'] == overrides for r in rows): continue   # already a first-round candidate
+        rows.append(_try_candidate(exp, first['lr'], overrides, 2, progress))
     best = max(rows, key=lambda r: r['val_miou'])
     exp.results.mkdir(parents=True, exist_ok=True)
     (exp.results/'config_choice.json').write_text(json.dumps(dict(lr=best['lr'], overrides=best['overrides'], candidates=rows,
