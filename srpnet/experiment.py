@@ -24,7 +24,7 @@ __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXP
            'locate_model', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run', 'evaluate_run',
            'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'evaluate_untrained', 'unit_scores',
            'effects_table', 'effects_markdown', 'collect', 'run_experiment', 'plot_effects', 'plot_eta_curves',
-           'plot_training_curves', 'summary', 'experiment', 'scaled', 'dry_run']
+           'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -160,7 +160,8 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
         if not (run/'model.pt').is_file(): train(cfg, progress=progress, resume=(run/'checkpoint.pt').is_file())
         elif run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
             raise ValueError(f"'{run}' holds a finished run of another configuration: delete that folder to train this candidate")
-        return dict(row, val_miou=json.loads((run/'summary.json').read_text())['best_val_miou'])
+        s = json.loads((run/'summary.json').read_text())
+        return dict(row, val_miou=s['best_val_miou'], train_s=s['seconds'])
     except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
 
 def choose_config(exp:Experiment, progress:bool=False) -> dict:
@@ -440,10 +441,24 @@ def plot_training_curves(exp:Experiment, ax=None, window:int=15):
     ax.set_xlabel('iteration'); ax.set_ylabel('query loss'); ax.legend(fontsize=7)
     return ax
 
+def config_candidates(exp:Experiment):
+    "The configuration check as a table: every candidate's round, lr, overrides, base-class validation mIoU % and training minutes"
+    import pandas as pd
+    path = _choice_file(exp)
+    if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) first")
+    d = json.loads(path.read_text())
+    rows = [dict(round=c.get('round', 1), lr=c['lr'], overrides=', '.join(f'{k}={v}' for k, v in sorted(c.get('overrides', {}).items())) or '-',
+                 val_miou=round(100 * c['val_miou'], 1), train_min=round(c['train_s'] / 60, 1) if 'train_s' in c else None,
+                 chosen=c['lr'] == d['lr'] and c.get('overrides', {}) == d.get('overrides', {})) for c in d.get('candidates', [])]
+    return pd.DataFrame(rows)
+
 def summary(exp:Experiment) -> dict:
     "Scale and wall time of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage)"
     t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
+    cands = json.loads(_choice_file(exp).read_text()).get('candidates', []) if _choice_file(exp).is_file() else []
+    if cands and all('train_s' in c for c in cands):   # the check's cost, wherever its candidates were trained
+        t = dict(t, lr_check_s=sum(c['train_s'] for c in cands))
     chosen = chosen_config(exp) if _choice_file(exp).is_file() or not (exp.lr_grid or exp.search) else {}
     c = replace(exp.config, **chosen)
     n = 0 if c.freeze_stages else c.train_stages
