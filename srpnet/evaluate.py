@@ -121,7 +121,7 @@ PROTOCOL = dict(id='srpnet-fss-v1',
 SCORES = ('miou', 'fbiou', 'dice', 'episode_miou')
 
 def code_version() -> dict:
-    "srpnet's version and, when the package sits in a git checkout, its commit (+ whether it has local changes)"
+    "srpnet's version and, when the package sits in a git checkout, its commit (+ whether the package's code differs from it)"
     v = dict(version=srpnet.__version__, commit=None, dirty=None)
     try:
         where = Path(srpnet.__file__).parent
@@ -129,7 +129,8 @@ def code_version() -> dict:
         r = run('rev-parse', 'HEAD')
         if r.returncode == 0:
             v['commit'] = r.stdout.strip()
-            v['dirty'] = bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip())
+            # the code that ran: srpnet/ itself (results, notebooks or data changed beside it do not change what ran)
+            v['dirty'] = bool(run('status', '--porcelain', '--untracked-files=no', '--', '.').stdout.strip())
     except (OSError, subprocess.SubprocessError): pass
     return v
 
