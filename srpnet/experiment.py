@@ -149,6 +149,13 @@ def chosen_config(exp:Experiment) -> dict:
 def _candidate_name(lr:float, overrides:dict) -> str:
     return '_'.join([f'lr{lr:g}'] + [f'{k}{overrides[k]}' for k in sorted(overrides)])
 
+def _finished(run:Path, cfg:RunConfig) -> bool:
+    "Whether `run` holds a finished run (model.pt) of `cfg`; a finished run of another configuration is an error"
+    if not (run/'model.pt').is_file(): return False
+    if run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
+        raise ValueError(f"'{run}' holds a finished run of another configuration: use another runs_dir, or delete that folder to train this one")
+    return True
+
 def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progress:bool=False) -> dict:
     "Train F with `lr` and `overrides` on the first fold (resumable, in <runs>/lr_check/<name>); its best base-class validation mIoU"
     cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
@@ -157,9 +164,7 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
     row = dict(lr=lr, overrides=overrides, round=round_)
     run = Path(cfg.out)
     try:
-        if not (run/'model.pt').is_file(): train(cfg, progress=progress, resume=(run/'checkpoint.pt').is_file())
-        elif run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
-            raise ValueError(f"'{run}' holds a finished run of another configuration: delete that folder to train this candidate")
+        if not _finished(run, cfg): train(cfg, progress=progress, resume=(run/'checkpoint.pt').is_file())
         s = json.loads((run/'summary.json').read_text())
         return dict(row, val_miou=s['best_val_miou'], train_s=s['seconds'])
     except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
@@ -187,11 +192,7 @@ def choose_config(exp:Experiment, progress:bool=False) -> dict:
 def train_model(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=False) -> Path:
     "Train (variant, fold, seed) unless its model.pt exists; resumes from its checkpoint after an interruption"
     cfg = run_config(exp, variant, fold, seed); run = Path(cfg.out)
-    if (run/'model.pt').is_file():
-        if run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
-            raise ValueError(f"'{run}' holds a model trained with another configuration (the configuration check chose "
-                             f"{chosen_config(exp)}): use another runs_dir, or delete that folder to train this one")
-        return run
+    if _finished(run, cfg): return run
     t0 = time.time()
     train(cfg, resume=(run/'checkpoint.pt').is_file(), progress=progress)
     logs = exp.results/'train_logs'; logs.mkdir(parents=True, exist_ok=True)
