@@ -454,7 +454,7 @@ def config_candidates(exp:Experiment):
     return pd.DataFrame(rows)
 
 def summary(exp:Experiment) -> dict:
-    "Scale and wall time of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage)"
+    "Scale and cost of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage and their sum)"
     t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
     cands = json.loads(_choice_file(exp).read_text()).get('candidates', []) if _choice_file(exp).is_file() else []
@@ -468,7 +468,8 @@ def summary(exp:Experiment) -> dict:
                 size_px=c.size, iterations=c.iters, lr=chosen.get('lr'),
                 folds=len(exp.folds), train_seeds=len(exp.train_seeds), eval_seeds=len(exp.eval_seeds), episodes_per_seed=exp.n_episodes,
                 eta_val_episodes=exp.eta_episodes, iqi_step=exp.iqi_step, lr_check_min=minutes('lr_check'), train_min=minutes('train_'),
-                eta_min=minutes('eta_'), eval_min=minutes('eval_'), total_min=round(t.get('total_s', 0) / 60, 1))
+                eta_min=minutes('eta_'), eval_min=minutes('eval_'),
+                total_min=round(sum(v for k, v in t.items() if k.startswith(('lr_check', 'train_', 'eta_', 'eval_'))) / 60, 1))
 
 # %% ../nbs/12_experiment.ipynb #7ed76431
 def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -> Experiment:
