@@ -120,11 +120,12 @@ PROTOCOL = dict(id='srpnet-fss-v1',
                             "mean, sample std and 95% Student-t CI over seeds (method page section 7, nbs/method.ipynb)")
 SCORES = ('miou', 'fbiou', 'dice', 'episode_miou')
 
-def code_version() -> dict:
+def code_version(where=None # the package folder (None: srpnet's own)
+                ) -> dict:
     "srpnet's version and, when the package sits in a git checkout, its commit (+ whether the package's code differs from it)"
     v = dict(version=srpnet.__version__, commit=None, dirty=None)
     try:
-        where = Path(srpnet.__file__).parent
+        where = Path(where or Path(srpnet.__file__).parent)
         run = lambda *a: subprocess.run(['git', *a], cwd=where, capture_output=True, text=True, timeout=10)
         r = run('rev-parse', 'HEAD')
         if r.returncode == 0:
