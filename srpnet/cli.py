@@ -240,15 +240,17 @@ def srpnet_experiment(name:str, # a key of srpnet.experiment.EXPERIMENTS: quicks
                       weights:str=None, # backbone weights: a state-dict file (offline GPU nodes) instead of the experiment's ('imagenet': torchvision download)
                       allow_dirty:bool=False, # write into the repository's results/ from uncommitted code
                       quiet:bool=False, # no progress bar
+                      jobs:int=1, # processes sharing the models (e.g. 2 on 2 cores); the results are the same
                      ):
     "Run a named Table 1 experiment: lr check -> train -> choose eta -> evaluate -> tables and effects (resumable)"
     with cli_errors('srpnet_experiment'):
+        check_positive('--jobs', jobs)
         kw = {k: v for k, v in dict(root=root, results_dir=results_dir, runs_dir=runs_dir).items() if v is not None}
         if train_seeds: kw['train_seeds'] = tuple(parse_seeds(train_seeds, '--train_seeds'))
         exp = experiment(name, **kw)
         if device: exp = replace(exp, config=replace(exp.config, device=device))
         if weights: exp = replace(exp, config=replace(exp.config, weights=_none(weights)))
-        written = run_experiment(exp, progress=not quiet, allow_dirty=allow_dirty)
+        written = run_experiment(exp, progress=not quiet, allow_dirty=allow_dirty, jobs=jobs)
         for shot, folder in written.items():
             print(f"\n{name}, {shot}-shot:\n" + (folder/'table.md').read_text() + '\n' + (folder/'effects.md').read_text())
 

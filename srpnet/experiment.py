@@ -125,12 +125,47 @@ def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'
     if choice.is_file(): model.eta = json.loads(choice.read_text())['eta']
     return model
 
+try: import fcntl                    # file locks: parallel jobs add their timings to one file
+except ImportError: fcntl = None      # (Windows: none, so `run_experiment` runs one job at a time there)
+
 def _timed(exp:Experiment, key:str, seconds:float):
-    "Add a wall time to <results>/timings.json"
-    path = exp.results/'timings.json'
-    t = json.loads(path.read_text()) if path.is_file() else {}
-    t[key] = round(t.get(key, 0.) + seconds, 1)
-    exp.results.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(t, indent=1))
+    "Add a wall time to <results>/timings.json (read, changed and written under an exclusive lock)"
+    exp.results.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(exp.results/'timings.json', os.O_RDWR | os.O_CREAT), 'r+') as f:
+        if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX)
+        text = f.read(); t = json.loads(text) if text.strip() else {}
+        t[key] = round(t.get(key, 0.) + seconds, 1)
+        f.seek(0); f.truncate(); f.write(json.dumps(t, indent=1)); f.flush()
+
+def _worker_init(threads:int): torch.set_num_threads(threads)
+
+def _job(name:str, exp:dict, *args):
+    "What a spawned process runs: `srpnet.experiment.<name>(Experiment(**exp), *args)`, all of it imported from the package"
+    from srpnet import experiment as m
+    return getattr(m, name)(m.Experiment(**exp), *args)
+
+def _in_parallel(fn, # a function of this module taking (exp, *args)
+                 tasks:list, # argument tuples, each starting with the `Experiment`
+                 jobs:int=1): # processes; 1: run here, in order
+    "Yield (i, fn(*tasks[i])) as each task finishes, in `jobs` spawned processes sharing this process's torch threads"
+    if jobs > 1 and fcntl is None: raise ValueError(f"jobs={jobs} needs file locks (fcntl), which this platform lacks: use jobs=1")
+    if jobs <= 1 or len(tasks) <= 1:
+        for i, t in enumerate(tasks): yield i, fn(*t)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from srpnet.experiment import _job, _worker_init   # (not a notebook's copies: a spawned process can only import the package)
+    pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=mp.get_context('spawn'), initializer=_worker_init,
+                               initargs=(max(1, torch.get_num_threads() // jobs),))
+    try:
+        futures = {pool.submit(_job, fn.__name__, asdict(t[0]), *t[1:]): i for i, t in enumerate(tasks)}
+        for f in as_completed(futures): yield futures[f], f.result()
+    finally: pool.shutdown(wait=True, cancel_futures=True)
+
+def _all_of(fn, tasks:list, jobs:int=1) -> list:
+    "`_in_parallel`'s results in the order of `tasks`"
+    out = dict(_in_parallel(fn, tasks, jobs))
+    return [out[i] for i in range(len(tasks))]
 
 # %% ../nbs/12_experiment.ipynb #c42e8ea0
 def _choice_file(exp:Experiment) -> Path:
@@ -169,18 +204,21 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
         return dict(row, val_miou=s['best_val_miou'], train_s=s['seconds'])
     except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
 
-def choose_config(exp:Experiment, progress:bool=False) -> dict:
+def choose_config(exp:Experiment, progress:bool=False,
+                  jobs:int=1) -> dict: # processes sharing each round's candidates
     "Train F on the first fold per candidate (lr x search, then `refine` at the winner's lr); keep the best base-class validation mIoU"
     if not exp.lr_grid and not exp.search: return chosen_config(exp)
     if _choice_file(exp).is_file(): return chosen_config(exp)
     t0 = time.time()
-    rows = [_try_candidate(exp, lr, overrides, 1, progress)
-            for overrides in exp.search or ({},) for lr in exp.lr_grid or (exp.config.lr,)]
-    first = max(rows, key=lambda r: r['val_miou'])
+    progress = progress and jobs <= 1
+    rows = _all_of(_try_candidate, [(exp, lr, overrides, 1, progress)
+                                    for overrides in exp.search or ({},) for lr in exp.lr_grid or (exp.config.lr,)], jobs)
+    first, second = max(rows, key=lambda r: r['val_miou']), []
     for extra in exp.refine:
         overrides = {**first['overrides'], **extra}
-        if any(r['lr'] == first['lr'] and r['overrides'] == overrides for r in rows): continue   # already a first-round candidate
-        rows.append(_try_candidate(exp, first['lr'], overrides, 2, progress))
+        if any(r['lr'] == first['lr'] and r['overrides'] == overrides for r in rows) or overrides in second: continue   # tried already
+        second.append(overrides)
+    rows += _all_of(_try_candidate, [(exp, first['lr'], overrides, 2, progress) for overrides in second], jobs)
     best = max(rows, key=lambda r: r['val_miou'])
     exp.results.mkdir(parents=True, exist_ok=True)
     (exp.results/'config_choice.json').write_text(json.dumps(dict(lr=best['lr'], overrides=best['overrides'], candidates=rows,
@@ -354,10 +392,13 @@ def effects_markdown(table:list, digits:int=1) -> str:
 
 # %% ../nbs/12_experiment.ipynb #31189244
 def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder written}
-    "Write the Table 1 files (results.json/csv, table.md/csv) and the effects (effects.md/csv) per shot from the evaluations so far"
+    "Write the Table 1 files (results.json/csv, table.md/csv) and the effects (effects.md/csv) per shot from the (fold, training seed) units evaluated so far"
     written = {}
     for shot in exp.shots:
         results = [json.loads(p.read_text()) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
+        unit = lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))
+        models = {u: sum(unit(r) == u for r in results) for u in map(unit, results)}
+        results = [r for r in results if models[unit(r)] == len(exp.variants)]   # units whose every model is evaluated
         if not results: continue
         untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
@@ -372,31 +413,39 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         written[shot] = out
     return written
 
+def _trained_unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
+    "One job of the pipeline: train (variant, fold, seed), choose its eta, evaluate it at every shot"
+    train_model(exp, variant, fold, seed)
+    return [evaluate_model(exp, variant, fold, seed, shot) for shot in exp.shots]
+
+def _untrained_unit(exp:Experiment, fold:int, seed:int) -> list:
+    "One job of the pipeline: the untrained start of (fold, seed), evaluated at every shot"
+    return [evaluate_untrained(exp, fold, seed, shot) for shot in exp.shots]
+
 def run_experiment(exp:Experiment, # what to run
                    progress:bool=True, # a progress bar over the models
                    allow_dirty:bool=False, # allow writing results from code with uncommitted changes
-                   log=print) -> dict: # {shot: results folder}
+                   log=print, # where the one-line reports go
+                   jobs:int=1) -> dict: # processes sharing the models (e.g. 2 on 2 cores; the results are the same) -> {shot: results folder}
     "The Table 1 pipeline: lr check -> train -> choose eta on validation -> evaluate -> write; resumes where it stopped"
     exp.save(); t0 = time.time()
     say = lambda msg: log(f"[{exp.name} {time.strftime('%H:%M:%S')}] {msg}")
-    chosen = choose_config(exp); say(f"trains with {chosen}")
+    report = lambda what, results: [say(f"{what} {r['shot']}-shot: " + ', '.join(f"{v} {100 * e['miou']['mean']:.1f}"
+                                                                                for v, e in r['variants'].items())) for r in results]
+    chosen = choose_config(exp, jobs=jobs); say(f"trains with {chosen}")
+    first = exp.train_seeds[0]                       # its models first: the other seeds may reuse their eta (eta_per_fold)
     units = [(seed, fold) for seed in exp.train_seeds for fold in exp.folds]
     bar, written = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress), {}
-    for seed, fold in units:                         # fold by fold: every finished unit is in the tables at once
-        for variant in exp.variants:
-            train_model(exp, variant, fold, seed)
-            for shot in exp.shots:
-                res = evaluate_model(exp, variant, fold, seed, shot)
-                say(f"{variant} fold {fold} seed {seed} {shot}-shot: " +
-                    ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
-            bar.update(1)
-        written = collect(exp, allow_dirty)
-    untrained = [(seed, fold) for seed, fold in units if seed in exp.untrained_seeds]
-    for seed, fold in untrained:                     # the reference for "does training help", after every trained unit
-        for shot in exp.shots:
-            res = evaluate_untrained(exp, fold, seed, shot)
-            say(f"untrained fold {fold} seed {seed} {shot}-shot: " +
-                ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in res['variants'].items()))
+    for phase in (True, False):
+        tasks = [(exp, variant, fold, seed) for seed, fold in units if (seed == first) == phase for variant in exp.variants]
+        for i, results in _in_parallel(_trained_unit, tasks, jobs):
+            _, variant, fold, seed = tasks[i]
+            report(f"{variant} fold {fold} seed {seed}", results); bar.update(1)
+            written = collect(exp, allow_dirty)      # every finished model is in the tables at once
+    untrained = [(exp, fold, seed) for seed, fold in units if seed in exp.untrained_seeds]
+    for phase in (True, False):                      # the reference for "does training help", after every trained unit
+        tasks = [t for t in untrained if (t[2] in exp.untrained_seeds[:1]) == phase]
+        for i, results in _in_parallel(_untrained_unit, tasks, jobs): report(f"untrained fold {tasks[i][1]} seed {tasks[i][2]}", results)
     if untrained: written = collect(exp, allow_dirty)
     bar.close()
     _timed(exp, 'total_s', time.time() - t0)
@@ -454,7 +503,7 @@ def config_candidates(exp:Experiment):
     return pd.DataFrame(rows)
 
 def summary(exp:Experiment) -> dict:
-    "Scale and cost of an experiment, from its files (config, chosen lr, seeds, episodes, minutes per stage and their sum)"
+    "Scale and cost of an experiment, from its files: config, chosen lr, seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the pipeline's wall time (`wall_min`: less when jobs ran in parallel)"
     t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
     cands = json.loads(_choice_file(exp).read_text()).get('candidates', []) if _choice_file(exp).is_file() else []
@@ -469,7 +518,8 @@ def summary(exp:Experiment) -> dict:
                 folds=len(exp.folds), train_seeds=len(exp.train_seeds), eval_seeds=len(exp.eval_seeds), episodes_per_seed=exp.n_episodes,
                 eta_val_episodes=exp.eta_episodes, iqi_step=exp.iqi_step, lr_check_min=minutes('lr_check'), train_min=minutes('train_'),
                 eta_min=minutes('eta_'), eval_min=minutes('eval_'),
-                total_min=round(sum(v for k, v in t.items() if k.startswith(('lr_check', 'train_', 'eta_', 'eval_'))) / 60, 1))
+                total_min=round(sum(v for k, v in t.items() if k.startswith(('lr_check', 'train_', 'eta_', 'eval_'))) / 60, 1),
+                wall_min=round(t.get('total_s', 0.) / 60, 1))
 
 # %% ../nbs/12_experiment.ipynb #7ed76431
 def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -> Experiment:
@@ -506,9 +556,10 @@ def _paper(dataset:str):
     return make
 
 # second round of the configuration check: one more stage trained, the larger EfficientNet-Lites; output stride 8 on
-# COCO-mini-5i only (dilated stages run at 53x53: too slow for DAVIS-5i's 2-hour budget on 2 cores)
+# COCO-mini-5i only (dilated stages run at 53x53: too slow for DAVIS-5i's 2-hour budget on 2 cores); a larger input
+# (481 px, 61x61 grid) on DAVIS-5i only (added after its first run; COCO-mini-5i's was not repeated)
 _REFINE = ({'train_stages': 2}, {'backbone': 'lite1'}, {'backbone': 'lite2'})
-EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i', _REFINE),
+EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i', _REFINE + ({'size': 481},)),
                'cocomini5i': _cpu_table1('cocomini5i', _REFINE + ({'output_stride': 8},)),
                'synth5i': _synth5i, 'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
 
