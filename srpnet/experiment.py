@@ -160,6 +160,9 @@ def _in_parallel(fn, # a function of this module taking (exp, *args)
     try:
         futures = {pool.submit(_job, fn.__name__, asdict(t[0]), *t[1:]): i for i, t in enumerate(tasks)}
         for f in as_completed(futures): yield futures[f], f.result()
+    except BaseException:      # a failed job or an interrupt stops the others at once (each resumes from its checkpoint)
+        for proc in list((pool._processes or {}).values()): proc.terminate()
+        raise
     finally: pool.shutdown(wait=True, cancel_futures=True)
 
 def _all_of(fn, tasks:list, jobs:int=1) -> list:
