@@ -5,6 +5,7 @@
 # %% ../nbs/12_experiment.ipynb #f707783c
 from __future__ import annotations
 import csv, json, math, os, time
+from collections import Counter
 from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -400,7 +401,7 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
     for shot in exp.shots:
         results = [json.loads(p.read_text()) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
         unit = lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))
-        models = {u: sum(unit(r) == u for r in results) for u in map(unit, results)}
+        models = Counter(map(unit, results))
         results = [r for r in results if models[unit(r)] == len(exp.variants)]   # units whose every model is evaluated
         if not results: continue
         untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
@@ -415,6 +416,11 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
             w = csv.DictWriter(f, fieldnames=list(effects[0]) if effects else ['effect']); w.writeheader(); w.writerows(effects)
         written[shot] = out
     return written
+
+def _first_seed_first(tasks:list, # argument tuples ending with a training seed
+                      first) -> list: # that seed
+    "[the tasks of seed `first`, the others]: run in this order, because with `eta_per_fold` the others reuse its eta"
+    return [[t for t in tasks if (t[-1] == first) == phase] for phase in (True, False)]
 
 def _trained_unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
     "One job of the pipeline: train (variant, fold, seed), choose its eta, evaluate it at every shot"
@@ -433,21 +439,18 @@ def run_experiment(exp:Experiment, # what to run
     "The Table 1 pipeline: lr check -> train -> choose eta on validation -> evaluate -> write; resumes where it stopped"
     exp.save(); t0 = time.time()
     say = lambda msg: log(f"[{exp.name} {time.strftime('%H:%M:%S')}] {msg}")
-    report = lambda what, results: [say(f"{what} {r['shot']}-shot: " + ', '.join(f"{v} {100 * e['miou']['mean']:.1f}"
-                                                                                for v, e in r['variants'].items())) for r in results]
+    def report(what, results):
+        for r in results: say(f"{what} {r['shot']}-shot: " + ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in r['variants'].items()))
     chosen = choose_config(exp, jobs=jobs); say(f"trains with {chosen}")
-    first = exp.train_seeds[0]                       # its models first: the other seeds may reuse their eta (eta_per_fold)
     units = [(seed, fold) for seed in exp.train_seeds for fold in exp.folds]
     bar, written = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress), {}
-    for phase in (True, False):
-        tasks = [(exp, variant, fold, seed) for seed, fold in units if (seed == first) == phase for variant in exp.variants]
+    for tasks in _first_seed_first([(exp, variant, fold, seed) for seed, fold in units for variant in exp.variants], exp.train_seeds[0]):
         for i, results in _in_parallel(_trained_unit, tasks, jobs):
             _, variant, fold, seed = tasks[i]
             report(f"{variant} fold {fold} seed {seed}", results); bar.update(1)
             written = collect(exp, allow_dirty)      # every finished model is in the tables at once
     untrained = [(exp, fold, seed) for seed, fold in units if seed in exp.untrained_seeds]
-    for phase in (True, False):                      # the reference for "does training help", after every trained unit
-        tasks = [t for t in untrained if (t[2] in exp.untrained_seeds[:1]) == phase]
+    for tasks in _first_seed_first(untrained, (exp.untrained_seeds or (None,))[0]):   # after every trained unit
         for i, results in _in_parallel(_untrained_unit, tasks, jobs): report(f"untrained fold {tasks[i][1]} seed {tasks[i][2]}", results)
     if untrained: written = collect(exp, allow_dirty)
     bar.close()
