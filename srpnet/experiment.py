@@ -22,10 +22,10 @@ from .prepare import repo_relative
 
 # %% auto #0
 __all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
-           'locate_model', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run', 'evaluate_run',
-           'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'evaluate_untrained', 'unit_scores',
-           'effects_table', 'effects_markdown', 'collect', 'run_experiment', 'plot_effects', 'plot_eta_curves',
-           'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'scaled', 'dry_run']
+           'locate_model', 'read_timings', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run',
+           'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'evaluate_untrained',
+           'unit_scores', 'effects_table', 'effects_markdown', 'collect', 'run_experiment', 'plot_effects',
+           'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #06cee944
 TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
@@ -129,14 +129,22 @@ def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'
 try: import fcntl                    # file locks: parallel jobs add their timings to one file
 except ImportError: fcntl = None      # (Windows: none, so `run_experiment` runs one job at a time there)
 
+def read_timings(exp:Experiment) -> dict:
+    "The stage wall times recorded so far, {key: seconds} from <results>/timings.json ({} before the first)"
+    path = exp.results/'timings.json'
+    return json.loads(path.read_text()) if path.is_file() else {}
+
 def _timed(exp:Experiment, key:str, seconds:float):
-    "Add a wall time to <results>/timings.json (read, changed and written under an exclusive lock)"
+    "Add a wall time to <results>/timings.json: read and changed under an exclusive lock on the results folder, replaced whole"
     exp.results.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(exp.results/'timings.json', os.O_RDWR | os.O_CREAT), 'r+') as f:
-        if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX)
-        text = f.read(); t = json.loads(text) if text.strip() else {}
+    lock = os.open(exp.results, os.O_RDONLY) if fcntl is not None else None   # the lock serialises the writers; the
+    try:                                                                       # atomic replace lets readers read unlocked
+        if lock is not None: fcntl.flock(lock, fcntl.LOCK_EX)
+        t = read_timings(exp)
         t[key] = round(t.get(key, 0.) + seconds, 1)
-        f.seek(0); f.truncate(); f.write(json.dumps(t, indent=1)); f.flush()
+        atomic_write_json(exp.results/'timings.json', t, indent=1)
+    finally:
+        if lock is not None: os.close(lock)
 
 def _worker_init(threads:int): torch.set_num_threads(threads)
 
@@ -284,11 +292,11 @@ def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=
     first = exp.train_seeds[0]
     if exp.eta_per_fold and seed != first:          # the same (variant, fold) trained from another seed: reuse the first seed's choice
         res = dict(select_eta(exp, variant, fold, first, progress), seed=seed, chosen_on_seed=first)
-        path.write_text(json.dumps(res, indent=1)); return res
+        atomic_write_json(path, res, indent=1); return res
     t0 = time.time()
     res = dict(variant=variant, fold=fold, seed=seed, **select_eta_for_run(run_config(exp, variant, fold, seed).out, exp.etas,
                                                                            exp.eta_episodes, exp.iqi_step, progress=progress))
-    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(res, indent=1))
+    path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=1)
     _timed(exp, f'eta_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)
     return res
 
@@ -302,7 +310,7 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
     eta = select_eta(exp, variant, fold, seed, progress)['eta'] if PRESETS[variant]['metric'] == 'fidelity' else None
     res = evaluate_run(run_config(exp, variant, fold, seed).out, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta,
                        iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(res))
+    path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=None)
     _timed(exp, f'eval_{variant}_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
     return res
 
@@ -332,16 +340,16 @@ def evaluate_untrained(exp:Experiment, fold:int, seed:int=0, shot:int|None=None,
     first = exp.untrained_seeds[0] if exp.untrained_seeds else seed
     if exp.eta_per_fold and seed != first and not eta_path.is_file():
         evaluate_untrained(exp, fold, first, shot, progress)
-        eta_path.write_text(json.dumps(dict(json.loads((exp.results/'untrained'/f'eta_fold{fold}_seed{first}.json').read_text()),
-                                            seed=seed, chosen_on_seed=first), indent=1))
+        atomic_write_json(eta_path, dict(json.loads((exp.results/'untrained'/f'eta_fold{fold}_seed{first}.json').read_text()),
+                                         seed=seed, chosen_on_seed=first), indent=1)
     if not eta_path.is_file():
         eta_path.parent.mkdir(parents=True, exist_ok=True)
-        eta_path.write_text(json.dumps(dict(variant='F (untrained)', fold=fold, seed=seed,
-                                            **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress)), indent=1))
+        atomic_write_json(eta_path, dict(variant='F (untrained)', fold=fold, seed=seed,
+                                         **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress)), indent=1)
     res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=json.loads(eta_path.read_text())['eta'],
                        iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
     res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
-    path.write_text(json.dumps(res))
+    atomic_write_json(path, res, indent=None)
     _timed(exp, f'eval_untrained_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
     return res
 
@@ -407,7 +415,7 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
         etas = {p.stem: json.loads(p.read_text())['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
-        timings = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
+        timings = read_timings(exp)
         write_results(results, out, extra=dict(experiment=exp.to_dict(), **chosen_config(exp), chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
         effects = effects_table(results + untrained)     # the untrained rows enter the effects, not Table 1
@@ -510,7 +518,7 @@ def config_candidates(exp:Experiment):
 
 def summary(exp:Experiment) -> dict:
     "Scale and cost of an experiment, from its files: config, chosen lr, seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the pipeline's wall time (`wall_min`: less when jobs ran in parallel)"
-    t = json.loads((exp.results/'timings.json').read_text()) if (exp.results/'timings.json').is_file() else {}
+    t = read_timings(exp)
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
     cands = json.loads(_choice_file(exp).read_text()).get('candidates', []) if _choice_file(exp).is_file() else []
     if cands and all('train_s' in c for c in cands):   # the check's cost, wherever its candidates were trained
