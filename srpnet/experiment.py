@@ -170,7 +170,9 @@ def _in_parallel(fn, # a function of this module taking (exp, *args)
         futures = {pool.submit(_job, fn.__name__, asdict(t[0]), *t[1:]): i for i, t in enumerate(tasks)}
         for f in as_completed(futures): yield futures[f], f.result()
     except BaseException:      # a failed job or an interrupt stops the others at once (each resumes from its checkpoint)
-        for proc in list((pool._processes or {}).values()): proc.terminate()
+        if hasattr(pool, 'terminate_workers'): pool.terminate_workers()             # Python >= 3.14
+        else:
+            for proc in list((pool._processes or {}).values()): proc.terminate()  # earlier: its worker processes
         raise
     finally: pool.shutdown(wait=True, cancel_futures=True)
 
@@ -543,22 +545,20 @@ def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -
     return Experiment('quickstart', cfg, folds=(0,), n_episodes=300, eta_episodes=100, etas=(1., 10., 100., 300., 1e3, 3e3, 1e4),
                       results_dir=results_dir, runs_dir=runs_dir or str(Path(results_dir)/'runs'), **kw)
 
-def _cpu_table1(dataset:str, refine:tuple):
-    "Table 1 at CPU scale on a real benchmark: ImageNet EfficientNet-Lite at 417 px on cached frozen stages, 3 training seeds"
+def _cpu_table1(dataset:str, # the benchmark
+                refine:tuple, # the configuration check's second round
+                size:int=417, # input size (px)
+                n_episodes:int=50, # test episodes per evaluation seed
+                etas:tuple=(0.1, 0.3, 1.)): # IQI's unit-step candidates
+    "Table 1 at CPU scale: ImageNet EfficientNet-Lite on cached frozen stages, 3 training seeds, chosen on base-class validation"
     def make(root=None, results_dir=f'results/table1/{dataset}', runs_dir=f'runs/table1/{dataset}', **kw) -> Experiment:
-        cfg = RunConfig(dataset=dataset, root=root, backbone='lite0', weights='imagenet', train_stages=0, size=417,
+        cfg = RunConfig(dataset=dataset, root=root, backbone='lite0', weights='imagenet', train_stages=0, size=size,
                         iters=600, lr=1e-2, lr_step=333, val_every=0, ckpt_every=300)
         return Experiment(dataset, cfg, train_seeds=(0, 1, 2), lr_grid=(1e-2, 5e-2),
                           search=({'train_stages': 0}, {'train_stages': 1}), refine=refine, lr_check_iters=600, lr_check_episodes=300,
-                          eval_seeds=(0, 1, 2, 3, 4), n_episodes=50, iqi_step='unit', etas=(0.1, 0.3, 1.), eta_episodes=300,
+                          eval_seeds=(0, 1, 2, 3, 4), n_episodes=n_episodes, iqi_step='unit', etas=etas, eta_episodes=300,
                           eta_per_fold=True, untrained_seeds=(0,), results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
-
-def _synth5i(root=None, results_dir='results/ablation/synth5i', runs_dir='runs/ablation/synth5i', **kw) -> Experiment:
-    cfg = RunConfig(dataset='synth5i', root=root, backbone='resnet18', weights=None, size=64, iters=1000, lr=1e-2,
-                    val_every=0, ckpt_every=1000)
-    return Experiment('synth5i', cfg, lr_grid=(1e-2, 5e-2), eval_seeds=(0, 1, 2, 3, 4), n_episodes=200, eta_episodes=60,
-                      results_dir=results_dir, runs_dir=runs_dir, **kw)
 
 PAPER_ROOTS = dict(pascal5i='data/VOCdevkit/VOC2012', coco20i='data/coco')   # where srpnet_prepare puts them
 
@@ -571,11 +571,13 @@ def _paper(dataset:str):
 
 # second round of the configuration check: one more stage trained, the larger EfficientNet-Lites; output stride 8 on
 # COCO-mini-5i only (dilated stages run at 53x53: too slow for DAVIS-5i's 2-hour budget on 2 cores); a larger input
-# (481 px, 61x61 grid) on DAVIS-5i only (added after its first run; COCO-mini-5i's was not repeated)
+# (481 px, 61x61 grid) on DAVIS-5i only (added after its first run; COCO-mini-5i's was not repeated). Synth-5i: its
+# 160 px images at their own size, 200 test episodes per seed (cheap at that size), and a smaller eta too (0.03)
 _REFINE = ({'train_stages': 2}, {'backbone': 'lite1'}, {'backbone': 'lite2'})
 EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i', _REFINE + ({'size': 481},)),
                'cocomini5i': _cpu_table1('cocomini5i', _REFINE + ({'output_stride': 8},)),
-               'synth5i': _synth5i, 'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
+               'synth5i': _cpu_table1('synth5i', _REFINE[:2], size=160, n_episodes=200, etas=(0.03, 0.1, 0.3, 1.)),
+               'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
 
 def experiment(name:str, # a key of `EXPERIMENTS`
                **kwargs) -> Experiment: # root, results_dir, runs_dir, or any `Experiment` field (e.g. train_seeds)
