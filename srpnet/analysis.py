@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_analysis.ipynb #e272b8c3
 from __future__ import annotations
-import json, time
+import json, re, time
 from dataclasses import dataclass, replace, fields
 from pathlib import Path
 import numpy as np
@@ -22,12 +22,13 @@ from .figures import overlay, denormalise
 # %% auto #0
 __all__ = ['VARIANTS', 'TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_variant', 'trained_models',
            'checkpoint_info', 'eta_source', 'fold_episodes', 'support_frames', 'foreground_prototypes', 'silhouettes',
-           'tsne_embeddings', 'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne', 'tsne_study',
-           'plot_tsne_grid', 'silhouette_table', 'paired_differences', 'per_class_silhouettes', 'silhouette_effects',
-           'prediction_iou', 'predict_variants', 'variant_ious', 'score_episodes', 'select_episodes', 'episode_masks',
-           'qualitative_settings', 'write_qualitative', 'qualitative_study', 'QualitativeResults', 'read_qualitative',
-           'variant_means', 'support_gain', 'display_episodes', 'draw', 'episode_row', 'cases_figure',
-           'self_prediction_figure', 'show_episode_live', 'episode_explorer']
+           'tsne_embeddings', 'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne',
+           'read_tsne_studies', 'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences',
+           'per_class_silhouettes', 'silhouette_effects', 'prediction_iou', 'predict_variants', 'variant_ious',
+           'score_episodes', 'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative',
+           'qualitative_study', 'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain',
+           'display_episodes', 'draw', 'episode_row', 'cases_figure', 'self_prediction_figure', 'show_episode_live',
+           'episode_explorer']
 
 # %% ../nbs/16_analysis.ipynb #af0023cd
 VARIANTS = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')   # Table 1's query rows, in order
@@ -174,6 +175,12 @@ def read_tsne(out) -> tuple: # (tsne.json as a dict, embeddings DataFrame, silho
     "The files `write_tsne` wrote"
     out = Path(out)
     return json.loads((out/'tsne.json').read_text()), pd.read_csv(out/'embeddings.csv'), pd.read_csv(out/'silhouette.csv')
+
+def read_tsne_studies(folder) -> dict: # {training seed: `read_tsne` of <folder>/seed<s>}
+    "Every training seed's study under `folder` (the seed<s>/ subfolders holding a tsne.json), by seed"
+    seeds = sorted(int(m[1]) for p in Path(folder).glob('seed*')
+                   if (m := re.fullmatch(r'seed(\d+)', p.name)) and (p/'tsne.json').is_file())
+    return {s: read_tsne(Path(folder)/f'seed{s}') for s in seeds}
 
 def tsne_study(exp:Experiment, # whose trained models to embed
                folds:tuple|None=None, # test folds (None: the experiment's)
