@@ -10,51 +10,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .model import SRPNet, PRESETS
+from .model import SRPNet
+from .variants import VARIANTS, QUERY_ROWS, variant
 from .prototypes import extract_prototypes
 from .metrics import FewShotMeter
-from .train import RunConfig, make_dataset, normalisation, seed_everything
-from .evaluate import FeatureCache, feature_cache, code_version, sha256_file
-from .prepare import repo_relative
-from .experiment import Experiment, run_config, locate_model, untrained_model
+from .config import RunConfig
+from .train import make_dataset, normalisation, seed_everything
+from .evaluate import FeatureCache, feature_cache, predict_row
+from .paths import repo_relative, code_version, sha256_file
+from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect
 from .figures import overlay, denormalise
 
 # %% auto #0
-__all__ = ['VARIANTS', 'TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_variant', 'trained_models',
-           'checkpoint_info', 'eta_source', 'fold_episodes', 'support_frames', 'foreground_prototypes', 'silhouettes',
-           'tsne_embeddings', 'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne',
-           'read_tsne_studies', 'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences',
-           'per_class_silhouettes', 'silhouette_effects', 'prediction_iou', 'predict_variants', 'variant_ious',
-           'score_episodes', 'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative',
-           'qualitative_study', 'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain',
-           'display_episodes', 'draw', 'episode_row', 'cases_figure', 'self_prediction_figure', 'show_episode_live',
-           'episode_explorer']
+__all__ = ['TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_models', 'checkpoint_info', 'eta_source',
+           'fold_episodes', 'support_frames', 'foreground_prototypes', 'silhouettes', 'tsne_embeddings',
+           'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne', 'read_tsne_studies',
+           'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences', 'per_class_silhouettes',
+           'silhouette_effects', 'prediction_iou', 'predict_variants', 'variant_ious', 'score_episodes',
+           'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative', 'qualitative_study',
+           'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain', 'display_episodes', 'draw',
+           'episode_row', 'cases_figure', 'self_prediction_figure', 'show_episode_live', 'episode_explorer']
 
 # %% ../nbs/16_analysis.ipynb #af0023cd
-VARIANTS = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')   # Table 1's query rows, in order
-
-def trained_variant(variant:str # a Table 1 row (a key of `PRESETS`)
-                   ) -> str: # the trained model it runs on
-    "The trained model of a Table 1 row: IQI is an inference-time switch ('F+SRP+IQI' runs the 'F+SRP' model)"
-    if variant not in PRESETS: raise ValueError(f"unknown variant {variant!r}: choose from {list(PRESETS)}")
-    return variant.replace('+IQI', '')
-
 def trained_models(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold and training seed
-                   variants:tuple=VARIANTS # the rows that will run
+                   variants:tuple=QUERY_ROWS # the rows that will run
                   ) -> dict: # {trained variant: SRPNet}
     "The trained models `variants` need, from `locate_model` (IQI step and validation-chosen eta set); raises when one is missing"
-    return {name: locate_model(exp, name, fold, seed) for name in dict.fromkeys(trained_variant(v) for v in variants)}
+    return {name: locate_model(exp, name, fold, seed) for name in dict.fromkeys(variant(v).trained for v in variants)}
 
+# %% ../nbs/16_analysis.ipynb #658844ed
 def checkpoint_info(exp:Experiment, variant:str, fold:int, seed:int=0) -> dict:
     "Identity of a trained model for a results file: its run folder (repository-relative) and its model.pt's sha256"
     run = Path(run_config(exp, variant, fold, seed).out)
     return dict(run=repo_relative(run), sha256=sha256_file(run/'model.pt'))
 
+# %% ../nbs/16_analysis.ipynb #54eb00b2
 def eta_source(exp:Experiment, variant:str, fold:int, seed:int=0) -> str:
     "Where the model's eta comes from: the validation choice file of the experiment, else 'model default'"
     path = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
     return repo_relative(path) if path.is_file() else 'model default'
 
+# %% ../nbs/16_analysis.ipynb #77c94ef4
 def fold_episodes(exp:Experiment, fold:int, # the experiment and its test fold
                   n_episodes:int, episode_seed:int=0, # how many episodes, sampled with which seed
                   model:SRPNet|None=None): # normalise the images for this model's backbone (None: ImageNet)
@@ -74,6 +70,7 @@ def support_frames(dataset, # a 1-way episode dataset (its `spec(i)`, `test_clas
         if all(len(v) == n_per_class for v in picked.values()): break
     return picked
 
+# %% ../nbs/16_analysis.ipynb #95c10a20
 @torch.no_grad()
 def foreground_prototypes(model:SRPNet, dataset, frames:dict # `support_frames`' choice
                          ) -> tuple: # ([N,D] prototypes, [N] class ids, N frame ids)
@@ -102,6 +99,7 @@ def silhouettes(protos:np.ndarray, # [N,D] prototypes
     out['512-d cosine per class'] = {int(c): float(per_point[classes == c].mean()) for c in np.unique(classes)}
     return out
 
+# %% ../nbs/16_analysis.ipynb #76eb6c09
 def tsne_embeddings(protos:np.ndarray, # [N,D] prototypes
                     seeds:tuple=(0, 1, 2), # one embedding per tSNE seed
                     perplexity:float=30.) -> dict: # {seed: [N,2] embedding}
@@ -110,6 +108,7 @@ def tsne_embeddings(protos:np.ndarray, # [N,D] prototypes
     unit = protos / np.linalg.norm(protos, axis=1, keepdims=True).clip(1e-12)
     return {s: TSNE(2, perplexity=perplexity, init='pca', learning_rate='auto', random_state=s).fit_transform(unit) for s in seeds}
 
+# %% ../nbs/16_analysis.ipynb #1d00e7f0
 def tsne_silhouettes(embeddings:dict, classes:np.ndarray) -> dict:
     "Silhouette (euclidean) of each tSNE embedding, and their mean"
     from sklearn.metrics import silhouette_score
@@ -119,6 +118,7 @@ def tsne_silhouettes(embeddings:dict, classes:np.ndarray) -> dict:
 # %% ../nbs/16_analysis.ipynb #26886118
 TSNE_MODELS = ('Cos', 'F')   # the trained models Figure 4 compares; 'init' is their common untrained start
 
+# %% ../nbs/16_analysis.ipynb #63258dc6
 def tsne_settings(exp:Experiment, seed:int=0, models:tuple=TSNE_MODELS, n_per_class:int=40, episode_seed:int=0,
                   tsne_seeds:tuple=(0, 1, 2), perplexity:float=30.) -> dict:
     "What a tSNE study ran with (the `config` of tsne.json)"
@@ -130,6 +130,7 @@ def tsne_settings(exp:Experiment, seed:int=0, models:tuple=TSNE_MODELS, n_per_cl
                             '512-d fidelity': 'precomputed 1 - cos^2', '2-D tSNE': 'euclidean on the embedding, mean over tsne seeds'},
                 experiment=exp.name, runs=repo_relative(exp.runs), train_seed=seed, models=list(models))
 
+# %% ../nbs/16_analysis.ipynb #2ab57fa6
 def tsne_fold(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold, training seed
               models:tuple=TSNE_MODELS, n_per_class:int=40, episode_seed:int=0, tsne_seeds:tuple=(0, 1, 2),
               perplexity:float=30., log=print) -> tuple: # (tsne.json entry of the fold, embeddings.csv rows)
@@ -171,17 +172,20 @@ def write_tsne(out, # the results folder
     pd.DataFrame(sil).sort_values(['fold', 'model']).to_csv(out/'silhouette.csv', index=False)
     return out
 
+# %% ../nbs/16_analysis.ipynb #9f4e4ad6
 def read_tsne(out) -> tuple: # (tsne.json as a dict, embeddings DataFrame, silhouette DataFrame)
     "The files `write_tsne` wrote"
     out = Path(out)
     return json.loads((out/'tsne.json').read_text()), pd.read_csv(out/'embeddings.csv'), pd.read_csv(out/'silhouette.csv')
 
+# %% ../nbs/16_analysis.ipynb #14bd1b6e
 def read_tsne_studies(folder) -> dict: # {training seed: `read_tsne` of <folder>/seed<s>}
     "Every training seed's study under `folder` (the seed<s>/ subfolders holding a tsne.json), by seed"
     seeds = sorted(int(m[1]) for p in Path(folder).glob('seed*')
                    if (m := re.fullmatch(r'seed(\d+)', p.name)) and (p/'tsne.json').is_file())
     return {s: read_tsne(Path(folder)/f'seed{s}') for s in seeds}
 
+# %% ../nbs/16_analysis.ipynb #3369624a
 def tsne_study(exp:Experiment, # whose trained models to embed
                folds:tuple|None=None, # test folds (None: the experiment's)
                seed:int=0, # training seed of the models
@@ -206,6 +210,7 @@ def tsne_study(exp:Experiment, # whose trained models to embed
 SPACES = ('512-d cosine', '512-d fidelity', '2-D tSNE')
 TSNE_COLUMNS = (('Cos', 'cosine-trained'), ('F', 'fidelity-trained'), ('init', 'untrained start (control)'))
 
+# %% ../nbs/16_analysis.ipynb #5993196f
 def plot_tsne_grid(embeddings:pd.DataFrame, sil:pd.DataFrame, columns:tuple=TSNE_COLUMNS):
     "tSNE scatter per fold (rows) and model (columns), one colour per class, silhouettes in the titles"
     import matplotlib.pyplot as plt
@@ -223,12 +228,14 @@ def plot_tsne_grid(embeddings:pd.DataFrame, sil:pd.DataFrame, columns:tuple=TSNE
     fig.tight_layout()
     return fig
 
+# %% ../nbs/16_analysis.ipynb #5a64d960
 def silhouette_table(sil:pd.DataFrame, spaces:tuple=SPACES) -> pd.DataFrame:
     "Silhouettes per fold (rows) and space/model (columns), with the mean and the sample std over folds"
     table = sil.pivot_table(index='fold', columns='model', values=list(spaces))
     table.loc['mean'] = table.mean(); table.loc['std'] = table.iloc[:-1].std()
     return table
 
+# %% ../nbs/16_analysis.ipynb #d5ce9ce1
 def paired_differences(sil:pd.DataFrame, a:str='F', b:str='Cos', spaces:tuple=SPACES) -> pd.DataFrame:
     "Silhouette of model `a` minus model `b` per fold and space, their mean and std over folds, and the folds where a > b"
     diff = pd.DataFrame({s: sil[sil.model == a].set_index('fold')[s] - sil[sil.model == b].set_index('fold')[s] for s in spaces})
@@ -237,6 +244,7 @@ def paired_differences(sil:pd.DataFrame, a:str='F', b:str='Cos', spaces:tuple=SP
     n_better = (diff > 0).sum(); n_better.name = f'folds where {a} > {b}'
     return pd.concat([diff, summary, n_better.to_frame().T])
 
+# %% ../nbs/16_analysis.ipynb #1e5242b2
 def per_class_silhouettes(results:dict) -> pd.DataFrame:
     "512-d cosine silhouette per fold and class (rows) and model (columns), from tsne.json"
     rows = [dict(fold=int(f), class_name=e['test_classes'][str(c)], model=m, silhouette=v)
@@ -244,18 +252,13 @@ def per_class_silhouettes(results:dict) -> pd.DataFrame:
             for c, v in info['silhouette']['512-d cosine per class'].items()]
     return pd.DataFrame(rows).pivot_table(index=['fold', 'class_name'], columns='model', values='silhouette')
 
+# %% ../nbs/16_analysis.ipynb #5ee9c241
 def silhouette_effects(sils:dict, # {training seed: silhouette DataFrame (`read_tsne`)}
                        a:str='F', b:str='Cos', spaces:tuple=SPACES) -> pd.DataFrame:
-    "Silhouette of `a` minus `b` paired over (fold, training seed) units: mean, std, 95% CI (Student t), n and verdict per space"
-    from srpnet.metrics import mean_std_ci
-    rows = []
-    for space in spaces:
-        d = [float(s[s.model == a].set_index('fold')[space][f] - s[s.model == b].set_index('fold')[space][f])
-             for seed, s in sorted(sils.items()) for f in sorted(s.fold.unique())]
-        r = mean_std_ci(d); lo, hi = r['mean'] - r['ci95'], r['mean'] + r['ci95']
-        rows.append(dict(space=space, difference=r['mean'], std=r['std'], ci95=r['ci95'], n=r['n'],
-                         verdict='within noise' if lo <= 0 <= hi else 'positive' if lo > 0 else 'negative'))
-    return pd.DataFrame(rows).set_index('space')
+    "Silhouette of `a` minus `b` paired over (fold, training seed) units: `srpnet.experiment.paired_effect` per space"
+    diffs = lambda space: [float(s[s.model == a].set_index('fold')[space][f] - s[s.model == b].set_index('fold')[space][f])
+                           for seed, s in sorted(sils.items()) for f in sorted(s.fold.unique())]
+    return pd.DataFrame([dict(space=space, **paired_effect(diffs(space))) for space in spaces]).set_index('space')
 
 # %% ../nbs/16_analysis.ipynb #dd637e42
 def prediction_iou(pred:torch.Tensor, # [H,W] prediction, 1 = the object
@@ -265,33 +268,29 @@ def prediction_iou(pred:torch.Tensor, # [H,W] prediction, 1 = the object
     meter = FewShotMeter([class_id]); meter.update_episode(pred.cpu(), label.cpu(), [class_id])
     return meter.episode_ious[0]
 
+# %% ../nbs/16_analysis.ipynb #87d92952
 @torch.no_grad()
 def predict_variants(models:dict, # {trained variant: SRPNet}, from `trained_models`
                      caches:dict, # {trained variant: FeatureCache of that model}
                      dataset, spec, # the episode
-                     variants:tuple=VARIANTS) -> dict: # {variant: SRPNetOutput}, each with its `inputs`
+                     variants:tuple=QUERY_ROWS) -> dict: # {variant: SRPNetOutput}, each with its `inputs`
     "Every row's prediction of one episode at the model input size (each output carries the cached `inputs` it ran on)"
-    outs = {}
-    for v in variants:
-        name = trained_variant(v); inputs = caches[name].episode(dataset, spec, full=False)
-        out = models[name].head(inputs['support_feats'], inputs['support_labels'], inputs['query_feats'],
-                                out_size=tuple(inputs['query_labels'][0].shape), iqi=PRESETS[v]['iqi'])
-        out.inputs = inputs; outs[v] = out
-    return outs
+    return {v: predict_row(models[VARIANTS[v].trained], caches[VARIANTS[v].trained], dataset, spec, v) for v in variants}
 
+# %% ../nbs/16_analysis.ipynb #1816e05d
 def variant_ious(outs:dict, class_id:int) -> dict:
     "{'query_iou <variant>': IoU, 'support_iou <variant>': IoU (rows without IQI)} of `predict_variants`' outputs"
     row = {}
     for v, out in outs.items():
         row[f'query_iou {v}'] = prediction_iou(out.query_pred[0], out.inputs['query_labels'][0], class_id)
-        if not PRESETS[v]['iqi']:
+        if not VARIANTS[v].use_iqi:
             row[f'support_iou {v}'] = prediction_iou(out.support_pred[0, 0], out.inputs['support_labels'][0, 0], class_id)
     return row
 
 # %% ../nbs/16_analysis.ipynb #360a1f03
 def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold, training seed
                    n_episodes:int=40, episode_seed:int=0, # the fixed episode set: the first n of this seed
-                   variants:tuple=VARIANTS, log=print) -> tuple: # (per-episode DataFrame, the fold's record)
+                   variants:tuple=QUERY_ROWS, log=print) -> tuple: # (per-episode DataFrame, the fold's record)
     "Per-episode query and support IoU of every row on the fold's fixed episodes, and the models, eta and config used"
     models = trained_models(exp, fold, seed, variants)
     dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
@@ -303,8 +302,8 @@ def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test 
     log(f'fold {fold}: {n_episodes} episodes, models {list(models)}, {time.time() - t0:.0f} s')
     config = replace(exp.config, fold=fold, seed=seed, out=repo_relative(exp.runs))
     info = dict(run_config=config.record(),
-                eta={v: dict(eta=float(models[trained_variant(v)].eta), source=eta_source(exp, trained_variant(v), fold, seed))
-                     for v in variants if PRESETS[v]['iqi']},
+                eta={v: dict(eta=float(models[VARIANTS[v].trained].eta), source=eta_source(exp, VARIANTS[v].trained, fold, seed))
+                     for v in variants if VARIANTS[v].use_iqi},
                 checkpoints={n: dict(path=(ci := checkpoint_info(exp, n, fold, seed))['run'] + '/model.pt', sha256=ci['sha256'],
                                      model_config=m.config) for n, m in models.items()},
                 variants=list(variants))
@@ -327,7 +326,7 @@ def select_episodes(episodes:pd.DataFrame, # `score_episodes` rows (any number o
 # %% ../nbs/16_analysis.ipynb #95fc5373
 @torch.no_grad()
 def episode_masks(exp:Experiment, fold:int, episodes:list, seed:int=0, n_episodes:int=40, episode_seed:int=0,
-                  variants:tuple=VARIANTS) -> dict: # {'fold/episode/variant/query|support': uint8 [H,W]}
+                  variants:tuple=QUERY_ROWS) -> dict: # {'fold/episode/variant/query|support': uint8 [H,W]}
     "Every row's query and support predictions (model input size) on the given episodes of the fixed set"
     models = trained_models(exp, fold, seed, variants)
     dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
@@ -342,14 +341,16 @@ QUALITATIVE_RULES = dict(success='max query IoU of F+SRP+IQI per fold (ties: low
                          failure='min query IoU of F+SRP+IQI per fold (ties: lower index)',
                          self_prediction='min support IoU of F per fold (ties: lower index)')
 
-def qualitative_settings(exp:Experiment, seed:int=0, n_episodes:int=40, episode_seed:int=0, variants:tuple=VARIANTS) -> dict:
+# %% ../nbs/16_analysis.ipynb #18ef30fc
+def qualitative_settings(exp:Experiment, seed:int=0, n_episodes:int=40, episode_seed:int=0, variants:tuple=QUERY_ROWS) -> dict:
     "What a qualitative study ran with (the `config` of selection.json)"
     return dict(dataset=exp.config.dataset, split='val', shot=1, way=1, episode_seed=episode_seed, n_episodes=n_episodes,
-                resolution='model input size', variants={v: dict(model=trained_variant(v), iqi=PRESETS[v]['iqi']) for v in variants},
+                resolution='model input size', variants={v: dict(model=VARIANTS[v].trained, iqi=VARIANTS[v].use_iqi) for v in variants},   # 'iqi': the key selection.json records
                 rules=QUALITATIVE_RULES, eta=f"per fold and model from {repo_relative(exp.results/'eta')}/<model>_fold<k>_seed<s>.json "
                 '(locate_model), else the model default (recorded per fold)',
                 experiment=exp.name, runs=repo_relative(exp.runs), train_seed=seed)
 
+# %% ../nbs/16_analysis.ipynb #9a627222
 def write_qualitative(out, # the results folder
                       folds:dict, # {fold: `score_episodes` record + `select_episodes` picks}
                       episodes:pd.DataFrame, masks:dict, exp:Experiment, settings:dict) -> Path:
@@ -362,11 +363,12 @@ def write_qualitative(out, # the results folder
     np.savez_compressed(out/'masks.npz', **{k: np.packbits(v.ravel()) for k, v in masks.items()})
     return out
 
+# %% ../nbs/16_analysis.ipynb #57cb2c35
 def qualitative_study(exp:Experiment, # whose trained models to run
                       folds:tuple|None=None, # test folds (None: the experiment's)
                       seed:int=0, # training seed of the models
                       out='results/qualitative', # results folder
-                      n_episodes:int=40, episode_seed:int=0, variants:tuple=VARIANTS, rerun:bool=False, log=print) -> Path:
+                      n_episodes:int=40, episode_seed:int=0, variants:tuple=QUERY_ROWS, rerun:bool=False, log=print) -> Path:
     "Score every row on each fold's fixed episodes, pick the episodes by the rules, store their masks (`write_qualitative`)"
     settings, out = qualitative_settings(exp, seed, n_episodes, episode_seed, variants), Path(out)
     done, episodes, masks = {}, pd.DataFrame(), {}
@@ -405,11 +407,13 @@ class QualitativeResults:
         "The scores of one episode"
         return self.episodes[(self.episodes.fold == fold) & (self.episodes.episode == episode)].iloc[0]
 
+# %% ../nbs/16_analysis.ipynb #0d36d71c
 def read_qualitative(out) -> QualitativeResults:
     "The files `write_qualitative` wrote"
     out = Path(out)
     return QualitativeResults(json.loads((out/'selection.json').read_text()), pd.read_csv(out/'episodes.csv'), np.load(out/'masks.npz'))
 
+# %% ../nbs/16_analysis.ipynb #30315ccd
 def variant_means(episodes:pd.DataFrame) -> pd.DataFrame:
     "Mean per-episode IoU (%) per fold (rows) and score column, and the mean of the fold means"
     cols = [c for c in episodes if c.startswith(('query_iou', 'support_iou'))]
@@ -417,6 +421,7 @@ def variant_means(episodes:pd.DataFrame) -> pd.DataFrame:
     means.loc['mean'] = means.mean()
     return means
 
+# %% ../nbs/16_analysis.ipynb #8b88fe81
 def support_gain(episodes:pd.DataFrame, a:str='F', b:str='F+SRP') -> pd.DataFrame|None:
     "Per fold: mean support IoU (%) of `a` and `b` and the episodes where `b` restores the support better (None: not scored)"
     ca, cb = f'support_iou {a}', f'support_iou {b}'
@@ -433,18 +438,22 @@ def display_episodes(res:QualitativeResults, fold:int, root=None):
     if root is not None: config = replace(config, root=str(root))
     return make_dataset(config, 'val', res.selection['config']['n_episodes'], seed=res.selection['config']['episode_seed'])
 
+# %% ../nbs/16_analysis.ipynb #39024d31
 def draw(ax, image, label, title:str):
     "An image with a label map drawn in (object tinted and outlined, background dimmed), titled, no axes"
     ax.imshow(overlay(image, label)); ax.set_title(title, fontsize=8); ax.axis('off')
 
+# %% ../nbs/16_analysis.ipynb #0302ddf4
 def _frame(image_id:str) -> str: return image_id.split('/')[-1]
 
+# %% ../nbs/16_analysis.ipynb #9064ba42
 def _draw_stored(ax, res, image, fold, episode, variant, which, title):
     pred = res.mask(fold, episode, variant, which)
     if pred is None: ax.axis('off'); ax.set_title(f'{variant}\n(not computed)', fontsize=8)
     else: draw(ax, image, pred, title)
 
-def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, variants:tuple=VARIANTS):
+# %% ../nbs/16_analysis.ipynb #f693e8f6
+def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, variants:tuple=QUERY_ROWS):
     "support + mask | query + truth | each row's stored query prediction (IoU in the title)"
     spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = spec.support_ids[0][0], spec.query_ids[0]
     row, query = res.row(fold, episode), dataset.load_image(q)
@@ -453,7 +462,8 @@ def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, va
     for ax, v in zip(axes[2:], variants):
         _draw_stored(ax, res, query, fold, episode, v, 'query', f"{v}\nIoU {100 * row[f'query_iou {v}']:.1f}")
 
-def cases_figure(res:QualitativeResults, kind:str, root=None, variants:tuple=VARIANTS):
+# %% ../nbs/16_analysis.ipynb #c0744f87
+def cases_figure(res:QualitativeResults, kind:str, root=None, variants:tuple=QUERY_ROWS):
     "One row per fold: the episode the rule picked as `kind` ('success' or 'failure'), every row's prediction"
     import matplotlib.pyplot as plt
     folds, n = sorted(res.selection['folds'], key=int), 2 + len(variants)
@@ -463,6 +473,7 @@ def cases_figure(res:QualitativeResults, kind:str, root=None, variants:tuple=VAR
     fig.tight_layout()
     return fig
 
+# %% ../nbs/16_analysis.ipynb #bd9efc7d
 def self_prediction_figure(res:QualitativeResults, root=None, models:tuple=('F', 'F+SRP')):
     "Figure 1 per fold: support, its mask, its prediction with its own prototypes per model; query, truth, query predictions"
     import matplotlib.pyplot as plt
@@ -487,6 +498,7 @@ def self_prediction_figure(res:QualitativeResults, root=None, models:tuple=('F',
 # %% ../nbs/16_analysis.ipynb #1da877a9
 _LIVE = {}
 
+# %% ../nbs/16_analysis.ipynb #57eea919
 def _live(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int):
     key = (exp.name, exp.runs_dir, exp.results_dir, str(exp.config.root), fold, seed, n_episodes, episode_seed)
     if key not in _LIVE:
@@ -495,6 +507,7 @@ def _live(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int):
                       fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values()))))
     return _LIVE[key]
 
+# %% ../nbs/16_analysis.ipynb #3e68c7e9
 def show_episode_live(exp:Experiment, fold:int=0, episode:int=0, variant:str='F+SRP+IQI', seed:int=0,
                       n_episodes:int=1000, episode_seed:int=0):
     "Draw one test episode with one row's live predictions (query and support self-prediction, IoU in the titles)"
@@ -502,19 +515,20 @@ def show_episode_live(exp:Experiment, fold:int=0, episode:int=0, variant:str='F+
     models, caches, dataset = _live(exp, fold, seed, n_episodes, episode_seed)
     spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = spec.support_ids[0][0], spec.query_ids[0]
     out = predict_variants(models, caches, dataset, spec, (variant,))[variant]
-    ious = variant_ious({trained_variant(variant): out}, c) | variant_ious({variant: out}, c)
+    ious = variant_ious({VARIANTS[variant].trained: out}, c) | variant_ious({variant: out}, c)
     m = dict(mean=dataset.mean, std=dataset.std)
     panels = [(dataset.load_image(s), dataset.load_label(s, c), f'fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport + mask'),
               (dataset.load_image(q), dataset.load_label(q, c), 'query + truth'),
               (dataset.load_image(q), out.query_pred[0].cpu(), f"{variant}: query\nIoU {100 * ious[f'query_iou {variant}']:.1f}"),
               (dataset.load_image(s), out.support_pred[0, 0].cpu(),
-               f"{variant}: support self-prediction\nIoU {100 * ious[f'support_iou {trained_variant(variant)}']:.1f}")]
+               f"{variant}: support self-prediction\nIoU {100 * ious[f'support_iou {VARIANTS[variant].trained}']:.1f}")]
     fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
     for ax, (image, label, title) in zip(axes, panels):
         ax.imshow(overlay(image, label, **m)); ax.set_title(title, fontsize=8); ax.axis('off')
     fig.tight_layout()
     return fig
 
+# %% ../nbs/16_analysis.ipynb #1e462988
 def episode_explorer(exp:Experiment, folds:tuple|None=None, seed:int=0, n_episodes:int=1000, variant:str='F+SRP+IQI'):
     "An ipywidgets explorer of `show_episode_live`: fold, episode index, row"
     import ipywidgets as widgets, matplotlib.pyplot as plt
@@ -522,4 +536,4 @@ def episode_explorer(exp:Experiment, folds:tuple|None=None, seed:int=0, n_episod
     def show(fold, episode, variant): show_episode_live(exp, fold, episode, variant, seed, n_episodes); plt.show()
     return widgets.interactive(show, fold=widgets.Dropdown(options=list(folds), value=folds[0], description='fold'),
                                episode=widgets.IntSlider(value=0, min=0, max=n_episodes - 1, description='episode'),
-                               variant=widgets.Dropdown(options=list(VARIANTS), value=variant, description='variant'))
+                               variant=widgets.Dropdown(options=list(QUERY_ROWS), value=variant, description='variant'))

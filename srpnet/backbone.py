@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_backbone.ipynb #902ac3db
 from __future__ import annotations
-import functools, importlib, math
+import importlib, math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,12 +16,13 @@ import torch.nn.functional as F
 from torch import Tensor
 import torchvision
 
+from .prototypes import interp_matrix  # the one bilinear-weights matrix (and its cache), shared with MAP
+
 # %% auto #0
-__all__ = ['dilate_resnet_layer', 'LITE_MEAN', 'LITE_STD', 'LITE0_MEAN', 'LITE0_STD', 'lite0_stages', 'BACKBONES',
-           'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage', 'set_output_stride', 'bilinear_matrix',
+__all__ = ['LITE_MEAN', 'LITE_STD', 'BACKBONES', 'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage', 'set_output_stride',
            'resize_bilinear', 'fuse_pyramid', 'PyramidBackbone', 'BackboneLower', 'BackboneUpper', 'read_state_dict',
            'load_network_weights', 'resnet_network', 'resnet_stages', 'lite_weights_file', 'lite_network',
-           'lite0_weights_file', 'lite0_network', 'lite_stages', 'BackboneSpec', 'build_backbone']
+           'lite_stages', 'BackboneSpec', 'build_backbone']
 
 # %% ../nbs/01_backbone.ipynb #d75343c1
 class FrozenBatchNorm2d(nn.BatchNorm2d):
@@ -64,7 +65,6 @@ def dilate_stage(stage:nn.Module, # a stage whose strided convolutions become st
         if tuple(conv.padding) != (0, 0): conv.padding = tuple(d * (k - 1) // 2 for k in conv.kernel_size)
     return stage
 
-dilate_resnet_layer = dilate_stage   # the name used before the Lite backbones could be dilated
 
 def set_output_stride(stages:dict, # ordered {name: stage}, modified in place
                       strides:dict, # native (undilated) output stride of every stage
@@ -84,28 +84,14 @@ def set_output_stride(stages:dict, # ordered {name: stage}, modified in place
     return effective
 
 # %% ../nbs/01_backbone.ipynb #8de43c61
-@functools.lru_cache(maxsize=128)
-def bilinear_matrix(n_in:int, # input length
-                    n_out:int, # output length
-                    dtype=torch.float32, device=None) -> Tensor: # [n_out, n_in], rows sum to 1
-    "The matrix of 1-D bilinear resizing as `F.interpolate(mode='bilinear', align_corners=False)` does it (no antialiasing)."
-    dst = torch.arange(n_out, dtype=torch.float64)
-    src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)       # source coordinate of each output pixel centre
-    i0 = src.floor().long().clamp_max(n_in - 1)
-    i1, lam = (i0 + 1).clamp_max(n_in - 1), src - i0
-    m = torch.zeros(n_out, n_in, dtype=torch.float64)
-    rows = torch.arange(n_out)
-    m.index_put_((rows, i0), 1 - lam, accumulate=True); m.index_put_((rows, i1), lam, accumulate=True)
-    return m.to(device=device, dtype=dtype)
-
 def resize_bilinear(x:Tensor, # [..., h, w]
                     size:tuple # (H, W)
                    ) -> Tensor: # [..., H, W]
     "Bilinear resize of the last two dims by two matrix products (equals `F.interpolate(..., 'bilinear', align_corners=False)`)."
     size = tuple(int(s) for s in size)
     if tuple(x.shape[-2:]) == size: return x
-    a_h = bilinear_matrix(x.shape[-2], size[0], x.dtype, x.device)
-    a_w = bilinear_matrix(x.shape[-1], size[1], x.dtype, x.device)
+    a_h = interp_matrix(x.shape[-2], size[0], x.device, x.dtype)
+    a_w = interp_matrix(x.shape[-1], size[1], x.device, x.dtype)
     return a_h @ x @ a_w.T
 
 def fuse_pyramid(feats:dict, # {stage: [B,C_s,h_s,w_s]}, at least the `layers`
@@ -146,7 +132,6 @@ class PyramidBackbone(nn.Module):
                  std:tuple=(0.229, 0.224, 0.225),
                  stride:int=8, # output stride of the feature grid
                  name:str='', # backbone name, for repr/config
-                 freeze_stages:bool=False, # same as `train_stages=0` (kept for old callers)
                  train_stages:int|None=None, # None: every stage trains; n: only the top n stages (and the fusion conv)
                  strides:dict|None=None, # effective output stride of every stage (lets `upper` infer the grid)
                  output_stride:int|None=None, # largest stride inside the network (informational: 8 = dilated)
@@ -165,12 +150,7 @@ class PyramidBackbone(nn.Module):
         self.in_channels = [channels[l] for l in self.layers]
         self.fuse = nn.Conv2d(sum(self.in_channels), out_dim, kernel_size=1)
         self.train_stages = None
-        if freeze_stages or train_stages is not None: self.set_train_stages(0 if train_stages is None else train_stages)
-
-    @property
-    def freeze_stages(self) -> bool:
-        "True when only the fusion conv trains (`train_stages == 0`)."
-        return self.train_stages == 0
+        if train_stages is not None: self.set_train_stages(train_stages)
 
     def _check_n(self, n_train) -> int:
         n_stages = len(self.stages)
@@ -262,7 +242,7 @@ class BackboneUpper(nn.Module):
         return fuse_pyramid(feats, self.layers, grid, self.fuse, self.relu_features)
 
 # %% ../nbs/01_backbone.ipynb #c3fc9242
-LITE_MEAN = LITE_STD = LITE0_MEAN = LITE0_STD = (0.5, 0.5, 0.5)
+LITE_MEAN = LITE_STD = (0.5, 0.5, 0.5)
 from .data import IMAGENET_MEAN, IMAGENET_STD  # one definition, in the data module
 
 # %% ../nbs/01_backbone.ipynb #94539bd3
@@ -356,14 +336,6 @@ def lite_network(variant:int=0, # EfficientNet-Lite 0, 1 or 2
         load_network_weights(net, read_state_dict(path, f'lite{variant}'), str(path), optional_prefix='_fc.')
     return net
 
-def lite0_weights_file() -> Path:
-    "`lite_weights_file(0)`."
-    return lite_weights_file(0)
-
-def lite0_network(weights=None) -> nn.Module:
-    "`lite_network(0, weights)`."
-    return lite_network(0, weights)
-
 # %% ../nbs/01_backbone.ipynb #cba2f561
 def lite_stages(net:nn.Module # an `efficientnet_lite_pytorch.EfficientNet` (lite0, lite1 or lite2)
                ) -> tuple: # ({name: stage}, {name: channels})
@@ -379,8 +351,6 @@ def lite_stages(net:nn.Module # an `efficientnet_lite_pytorch.EfficientNet` (lit
         channels[f'stage{i}'] = blocks[-1]._block_args.output_filters
     if start != len(net._blocks): raise RuntimeError(f"EfficientNet-Lite: grouped {start} of {len(net._blocks)} blocks")
     return stages, channels
-
-lite0_stages = lite_stages
 
 # %% ../nbs/01_backbone.ipynb #3be0dcdf
 @dataclass
@@ -422,19 +392,16 @@ def build_backbone(name:str='resnet50', # a key of `BACKBONES`
                    relu_features:bool=False, # ReLU after the 1x1 fusion conv (False: signed features, project default)
                    layers:tuple|None=None, # stages fused into the pyramid; None: the spec's `layers`
                    train_bn_affine:bool=True, # BN gamma/beta trainable (BN statistics are always frozen)
-                   freeze_stages:bool=False, # train only the 1x1 fusion conv; same as `train_stages=0`
-                   train_stages:int|None=None, # None: every stage trains; n: only the top n stages and the fusion conv
+                   train_stages:int|None=None, # None: every stage trains; n: only the top n stages and the fusion conv (0: only it)
                    output_stride:int|None=None, # 8 | 16 | 32, the network's deepest stride; None: the spec's (ResNets 8, Lite 32)
                   ) -> PyramidBackbone:
     "Build the stride-8 pyramid backbone `name` with frozen BatchNorm statistics."
     spec = BACKBONES.get(name)
     if spec is None: raise ValueError(f"unknown backbone {name!r}: choose one of {list(BACKBONES)}")
-    if freeze_stages and train_stages not in (None, 0):
-        raise ValueError(f"freeze_stages=True means train_stages=0, but train_stages={train_stages!r}")
     stages, channels = spec.stages(spec.network(weights))
     strides = set_output_stride(stages, spec.strides, output_stride or spec.output_stride)
     backbone = PyramidBackbone(stages, channels, layers=tuple(layers or spec.layers), out_dim=out_dim,
                                relu_features=relu_features, mean=spec.mean, std=spec.std, stride=8, name=name,
                                strides=strides, output_stride=output_stride or spec.output_stride)
     freeze_batchnorm(backbone, train_bn_affine)
-    return backbone.set_train_stages(0 if freeze_stages else train_stages)
+    return backbone.set_train_stages(train_stages)

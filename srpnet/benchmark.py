@@ -4,21 +4,22 @@
 
 # %% ../nbs/11_benchmark.ipynb #15122f79
 from __future__ import annotations
-import copy, itertools, json, math, os, sys, time
+import copy, json, math, os, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
-from statistics import median
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .model import SRPNet, PRESETS
+from .model import SRPNet
+from .variants import VARIANTS, QUERY_ROWS, model_switches
 from .prototypes import extract_prototypes
 from .similarity import logits as similarity_logits
 from .losses import upsample_logits
-from .measure import (cpu_model, git_commit, machine_info, synchronize, time_once, interleaved_times, ms, spread,
-                            paired_ratio, peak_memory, MEMORY_METHOD)
+from .paths import repo_root, code_version
+from .runs import atomic_write_json
+from .measure import machine_info, time_calls, ms, spread, ratio, peak_memory, MEMORY_METHOD
 
 # %% auto #0
 __all__ = ['TARGETS', 'SETTINGS', 'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step',
@@ -49,14 +50,14 @@ def synthetic_episode(shot:int=1, # K
     return tuple(t.to(device) for t in (support_images, support_labels, query_images, query_labels))
 
 def variant(model:SRPNet, # the model whose backbone all variants share
-            name:str, # a key of `srpnet.model.PRESETS`, or 'F+SRP+IQI(n)' for n IQI steps (n = 0: no IQI)
+            name:str, # a query row of `srpnet.variants.VARIANTS`, or 'F+SRP+IQI(n)' for n IQI steps (n = 0: no IQI)
            ) -> SRPNet:
     "A shallow copy of `model` (same backbone module) with the ablation switches of Table 1 variant `name`."
-    settings = dict(PRESETS.get(name.split('(')[0], {}))
-    if not settings: raise ValueError(f"unknown variant {name!r}: use one of {list(PRESETS)} or 'F+SRP+IQI(n)'")
+    if name.split('(')[0] not in QUERY_ROWS: raise ValueError(f"unknown variant {name!r}: use one of {list(QUERY_ROWS)} or 'F+SRP+IQI(n)'")
+    settings = model_switches(name.split('(')[0])
     if '(' in name:
         steps = int(name.split('(')[1].rstrip(')'))
-        settings.update(iqi=steps > 0, n_iqi=max(steps, 1))
+        settings.update(use_iqi=steps > 0, n_iqi=max(steps, 1))
     copied = copy.copy(model)
     for key, value in settings.items(): setattr(copied, key, value)
     copied.training = model.training
@@ -71,34 +72,27 @@ def autocast(device, # the device the model runs on
 def bench_inference(model:SRPNet, # the model (its backbone is shared by every variant)
                     size:int=417, # image side
                     shot:int=1, # K
-                    variants=tuple(PRESETS), # Table 1 variants to time
-                    repeats:int=3, # rounds of backbone-bound timings
-                    head_repeats:int=15, # rounds of head-only timings
-                    direct:bool=True, # also time the full prediction end to end, interleaved with the floor
+                    variants=QUERY_ROWS, # Table 1 variants to time
+                    min_time:float=0., # seconds of backbone-bound calls per callable (0: one call)
+                    head_min_time:float=.5, # seconds of head-only calls per variant
+                    direct:bool=True, # also time the full prediction end to end
                     device='cpu', bf16:bool=False) -> dict:
     "Median floor, head and full times per variant, and full/floor ratios (decomposed, and direct when asked)."
     si, sl, qi, _ = synthetic_episode(shot=shot, size=size, device=device)
     images = torch.cat([si.flatten(0, 1), qi])
-    model.eval()
-    models = {n: variant(model, n) for n in variants}
+    models = {n: variant(model.eval(), n) for n in variants}
     with torch.no_grad(), autocast(device, bf16):
-        floor = lambda: model.embed(images)
-        feats = floor()                                          # also the warm-up of the floor
-        support_feats, query_feats = feats[:shot].unflatten(0, (1, shot)), feats[shot:]
-        heads = {n: (lambda m=m: m.head(support_feats, sl, query_feats, out_size=(size, size))) for n, m in models.items()}
-        head_times = interleaved_times(heads, head_repeats, warmup=2, device=device)
-        if direct:
-            full = {'floor': floor, **{n: (lambda m=m: m(si, sl, qi)) for n, m in models.items()}}
-            times = interleaved_times(full, repeats, warmup=1, device=device)
-        else: times = interleaved_times({'floor': floor}, repeats, warmup=0, device=device)
-    floor_s = median(times['floor'])
-    out = dict(size=size, shot=shot, method='decomposed' + ('+direct' if direct else ''),
-               floor=spread(times['floor']), variants={})
+        feats = model.embed(images)
+        sf, qf = feats[:shot].unflatten(0, (1, shot)), feats[shot:]
+        heads = time_calls({n: (lambda m=m: m.head(sf, sl, qf, out_size=(size, size))) for n, m in models.items()}, head_min_time)
+        full = {n: (lambda m=m: m(si, sl, qi)) for n, m in models.items()} if direct else {}
+        times = time_calls({'floor': lambda: model.embed(images), **full}, min_time)
+    floor_s = times['floor'].median
+    out = dict(size=size, shot=shot, method='decomposed' + ('+direct' if direct else ''), floor=spread(times['floor']), variants={})
     for n in variants:
-        head_s = median(head_times[n])
-        row = dict(head=spread(head_times[n]), ratio=round((floor_s + head_s) / floor_s, 4),
-                   head_share=round(head_s / (floor_s + head_s), 4))
-        if direct: row.update(full=spread(times[n]), ratio_direct=paired_ratio(times[n], times['floor']))
+        head_s = heads[n].median
+        row = dict(head=spread(heads[n]), ratio=round((floor_s + head_s) / floor_s, 4), head_share=round(head_s / (floor_s + head_s), 4))
+        if direct: row.update(full=spread(times[n]), ratio_direct=ratio(times[n], times['floor']))
         out['variants'][n] = row
     return out
 
@@ -107,41 +101,34 @@ def bench_train_step(model:SRPNet, # the model (its backbone is shared by the va
                      size:int=417, # image side
                      shot:int=1, # K
                      variants=('F', 'F+SRP'), # the first is the reference of the ratios
-                     repeats:int=3, # rounds of full steps
-                     head_repeats:int=15, # rounds of head-only forward+backward
+                     min_time:float=0., # seconds of full steps per variant (0: one step)
+                     head_min_time:float=.5, # seconds of head-only forward+backward per variant
                      direct:bool=True, # time full steps of every variant (else only the reference's)
                      device='cpu', bf16:bool=False) -> dict:
     "Median step and head times; step ratios against `variants[0]` (decomposed, and direct when asked)."
     si, sl, qi, ql = synthetic_episode(shot=shot, size=size, device=device)
-    model.train()
-    models = {n: variant(model, n) for n in variants}
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    models = {n: variant(model.train(), n) for n in variants}
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3, momentum=0.9, weight_decay=5e-4)
     def step(m):
         optimizer.zero_grad(set_to_none=True)
-        with autocast(device, bf16): out = m(si, sl, qi, ql)
-        out.loss.backward()
+        with autocast(device, bf16): m(si, sl, qi, ql).loss.backward()
         optimizer.step()
     with torch.no_grad(), autocast(device, bf16): feats = model.embed(torch.cat([si.flatten(0, 1), qi]))
     def head_step(m):
         f = feats.detach().requires_grad_(True)
-        with autocast(device, bf16): out = m.head(f[:shot].unflatten(0, (1, shot)), sl, f[shot:], query_labels=ql)
-        out.loss.backward()
-    head_times = interleaved_times({n: (lambda m=m: head_step(m)) for n, m in models.items()}, head_repeats, 2, device)
+        with autocast(device, bf16): m.head(f[:shot].unflatten(0, (1, shot)), sl, f[shot:], query_labels=ql).loss.backward()
     ref = variants[0]
-    timed = models if direct else {ref: models[ref]}
-    times = interleaved_times({n: (lambda m=m: step(m)) for n, m in timed.items()}, repeats, warmup=1, device=device)
+    heads = time_calls({n: (lambda m=m: head_step(m)) for n, m in models.items()}, head_min_time)
+    times = time_calls({n: (lambda m=m: step(m)) for n, m in models.items() if direct or n == ref}, min_time)
     optimizer.zero_grad(set_to_none=True)
-    step_ref, head_ref = median(times[ref]), median(head_times[ref])
     out = dict(size=size, shot=shot, reference=ref, method='decomposed' + ('+direct' if direct else ''), variants={})
     for n in variants:
-        head_s = median(head_times[n])
-        step_s = step_ref - head_ref + head_s                   # decomposed: same backbone work, this variant's head
-        row = dict(head=spread(head_times[n]), step_decomposed_ms=round(1e3 * step_s, 3),
-                   ratio=round(step_s / step_ref, 4), head_share=round(head_s / step_s, 4))
-        if n in times:
-            row.update(step=spread(times[n]), ratio_direct=paired_ratio(times[n], times[ref]),
-                       head_share_direct=round(head_s / median(times[n]), 4))
+        head_s = heads[n].median
+        step_s = times[ref].median - heads[ref].median + head_s   # decomposed: same backbone work, this variant's head
+        row = dict(head=spread(heads[n]), step_decomposed_ms=round(1e3 * step_s, 3),
+                   ratio=round(step_s / times[ref].median, 4), head_share=round(head_s / step_s, 4))
+        if n in times: row.update(step=spread(times[n]), ratio_direct=ratio(times[n], times[ref]),
+                                  head_share_direct=round(head_s / times[n].median, 4))
         out['variants'][n] = row
     model.eval()
     return out
@@ -187,7 +174,8 @@ def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant)
                  size:int=417, # label side
                  grid:int|None=None, # feature grid side; None: ceil(size/8)
                  shot:int=1, dim:int=512,
-                 repeats:int=5, device='cpu', bf16:bool=False) -> dict:
+                 min_time:float=.5, # seconds of calls per head
+                 device='cpu', bf16:bool=False) -> dict:
     "Peak memory and median time of srpnet's head and the PANet-style heads on the same random features, and the prototype match."
     grid = grid or math.ceil(size / 8)
     g = torch.Generator().manual_seed(0)
@@ -204,7 +192,7 @@ def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant)
         p_srpnet, q_srpnet = heads['srpnet']()
         p_panet, q_panet = heads['panet_style']()
         peaks = {n: peak_memory(fn, device) for n, fn in heads.items()}
-        times = interleaved_times(heads, repeats, warmup=1, device=device)
+        times = time_calls(heads, min_time)
     rel = ((p_srpnet - p_panet).abs() / p_panet.abs().clamp_min(1e-12)).max().item()
     out = dict(size=size, grid=grid, shot=shot, dim=dim, method=MEMORY_METHOD[torch.device(device).type],
                prototypes_equal=bool(torch.allclose(p_srpnet, p_panet, rtol=1e-5, atol=1e-6)),
@@ -212,7 +200,7 @@ def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant)
     for n in heads:
         out['heads'][n] = dict(peak_mb=round(peaks[n] / 2**20, 3), time=spread(times[n]))
     out['peak_ratio_panet_over_srpnet'] = round(peaks['panet_style'] / max(peaks['srpnet'], 1), 2)
-    out['time_ratio_panet_over_srpnet'] = paired_ratio(times['panet_style'], times['srpnet'])
+    out['time_ratio_panet_over_srpnet'] = ratio(times['panet_style'], times['srpnet'])
     return out
 
 # %% ../nbs/11_benchmark.ipynb #9334cebe
@@ -227,7 +215,7 @@ class UncachedFeatures(FeatureCache):
 
 def _synth(size, seed=0, n_episodes=1000, small=False, fold=0):
     "Synth-5i fold `fold`, val split, at `size` px: the default tree (300 val images, 160 px) or the small one (80, 64 px)."
-    from srpnet.synth import Synth5i
+    from srpnet.datasets import Synth5i
     kw = dict(n_images=120, n_val=80, image_size=64) if small else {}
     return Synth5i(fold=fold, split='val', size=size, seed=seed, n_episodes=n_episodes, **kw)
 
@@ -252,7 +240,7 @@ def protocol_images(factory, # seed, n_episodes -> dataset
     return len(ids)
 
 # %% ../nbs/11_benchmark.ipynb #0318e4e1
-def eval_costs(model:SRPNet, dataset, variant_name:str='F+SRP+IQI', repeats:int=3) -> dict: # seconds
+def eval_costs(model:SRPNet, dataset, variant_name:str='F+SRP+IQI', min_time:float=1.) -> dict: # seconds
     "Measured costs of `evaluate`'s parts on `dataset`: episode inputs uncached (read + embed K+1 images) and cached, scoring."
     m = variant(model, variant_name).eval()
     spec = dataset.spec(0)
@@ -262,9 +250,8 @@ def eval_costs(model:SRPNet, dataset, variant_name:str='F+SRP+IQI', repeats:int=
         meter = FewShotMeter(dataset.test_classes)
         fns = {'inputs_uncached': lambda: UncachedFeatures(m).episode(dataset, spec),
                'inputs_cached': lambda: warm.episode(dataset, spec),
-               'score': lambda: _score_episode(m, inputs, spec, PRESETS[variant_name]['iqi'], meter, None)}
-        times = interleaved_times(fns, repeats, warmup=0)
-    out = {k: median(v) for k, v in times.items()}
+               'score': lambda: _score_episode(m, inputs, spec, VARIANTS[variant_name].use_iqi, meter, None)}
+        out = {k: m.median for k, m in time_calls(fns, min_time).items()}
     out['per_image'] = out['inputs_uncached'] / n_images
     return out
 
@@ -280,19 +267,19 @@ def predict_eval(costs:dict, # from `eval_costs`
 
 # %% ../nbs/11_benchmark.ipynb #49714907
 def bench_eval(model:SRPNet, size:int=417, variant_name:str='F+SRP+IQI', seeds=range(5), n_episodes:int=1000,
-               check_size:int=64, check_episodes:int=40, repeats:int=3) -> dict:
+               check_size:int=64, check_episodes:int=40, min_time:float=1.) -> dict:
     "Cached vs re-embedding `evaluate`: extrapolated to the protocol at `size` from measured costs, checked by a direct run."
     small = lambda seed, n: _synth(check_size, seed, n, small=True)
     t_re = timed_evaluate(model, small, variant_name, check_episodes, cached=False)
     t_ca = timed_evaluate(model, small, variant_name, check_episodes, cached=True)
     unique_small = protocol_images(small, [0], check_episodes)
-    predicted_small = predict_eval(eval_costs(model, small(0, check_episodes), variant_name, repeats), check_episodes, unique_small)
+    predicted_small = predict_eval(eval_costs(model, small(0, check_episodes), variant_name, min_time), check_episodes, unique_small)
     measured = dict(reembed_s=round(t_re, 3), cached_s=round(t_ca, 3), reembed_eps=round(check_episodes / t_re, 3),
                     cached_eps=round(check_episodes / t_ca, 3), speedup=round(t_re / t_ca, 2))
     seeds = list(seeds)
     full = lambda seed, n: _synth(size, seed, n)
     unique = protocol_images(full, seeds, n_episodes)
-    costs = eval_costs(model, full(0, n_episodes), variant_name, repeats)
+    costs = eval_costs(model, full(0, n_episodes), variant_name, min_time)
     protocol = predict_eval(costs, n_episodes * len(seeds), unique)
     return dict(variant=variant_name, size=size, episodes=n_episodes * len(seeds), seeds=seeds, distinct_images=unique,
                 dataset='Synth-5i fold 0 val (default tree: 300 val images)',
@@ -305,7 +292,6 @@ def bench_eval(model:SRPNet, size:int=417, variant_name:str='F+SRP+IQI', seeds=r
 # %% ../nbs/11_benchmark.ipynb #deacb436
 def bench_loader(size:int=417, n_episodes:int=30, workers=(0, 2), split:str='val', small:bool=False) -> dict:
     "Steady-state episodes/s and start-up seconds of the Synth-5i loader for each worker count."
-    from srpnet.synth import Synth5i
     out = {}
     for w in workers:
         ds = _synth(size, seed=1, n_episodes=n_episodes + 1, small=small)
@@ -320,7 +306,9 @@ def bench_loader(size:int=417, n_episodes:int=30, workers=(0, 2), split:str='val
 
 # %% ../nbs/11_benchmark.ipynb #b0b78d26
 def bench_scaling(model:SRPNet, shots=(1, 5, 10), iqi_steps=tuple(range(11)), sizes=(225, 321, 417, 513, 641),
-                  base_size:int=417, repeats:int=2, head_repeats:int=5, device='cpu', bf16:bool=False) -> dict:
+                  base_size:int=417,
+                  min_time:float|None=0., # seconds of floor calls per point (None: no floor)
+                  head_min_time:float=.3, device='cpu', bf16:bool=False) -> dict:
     "Floor and head times (ms) of F+SRP+IQI against shots, IQI steps and image size."
     model.eval()
     def point(size, shot, name='F+SRP+IQI'):
@@ -328,18 +316,16 @@ def bench_scaling(model:SRPNet, shots=(1, 5, 10), iqi_steps=tuple(range(11)), si
         images, m = torch.cat([si.flatten(0, 1), qi]), variant(model, name)
         with torch.no_grad(), autocast(device, bf16):
             feats = model.embed(images)
-            floor = interleaved_times({'floor': lambda: model.embed(images)}, repeats, 0, device)['floor'] if repeats else []
             sf, qf = feats[:shot].unflatten(0, (1, shot)), feats[shot:]
-            head = interleaved_times({'h': lambda: m.head(sf, sl, qf, out_size=(size, size))}, head_repeats, 1, device)['h']
-        return dict(floor_ms=ms(floor) if floor else None, head_ms=ms(head))
-    out = dict(base_size=base_size, variant='F+SRP+IQI', shots=[], iqi_steps=[], sizes=[])
-    for shot in shots: out['shots'].append(dict(shot=shot, **point(base_size, shot)))
-    base = next((r for r in out['shots'] if r['shot'] == 1), None) or point(base_size, 1)
-    for n in iqi_steps:
-        row = point(base_size, 1, f'F+SRP+IQI({n})') if n != 5 or base is None else dict(base)
-        row = dict(steps=n, floor_ms=base['floor_ms'], head_ms=row['head_ms'])
-        out['iqi_steps'].append(row)
-    for size in sizes: out['sizes'].append(dict(size=size, **(dict(base) if size == base_size and base else point(size, 1))))
+            fns = {'head': lambda: m.head(sf, sl, qf, out_size=(size, size))}
+            times = {**time_calls(fns, head_min_time), **({} if min_time is None else time_calls({'floor': lambda: model.embed(images)}, min_time))}
+        return dict(floor_ms=ms(times['floor']) if 'floor' in times else None, head_ms=ms(times['head']))
+    base = point(base_size, 1)                               # 1 shot, 5 IQI steps, the base size: shared by the three curves
+    out = dict(base_size=base_size, variant='F+SRP+IQI',
+               shots=[dict(shot=k, **(base if k == 1 else point(base_size, k))) for k in shots],
+               iqi_steps=[dict(steps=n, floor_ms=base['floor_ms'], head_ms=point(base_size, 1, f'F+SRP+IQI({n})')['head_ms'])
+                          for n in iqi_steps],
+               sizes=[dict(size=s, **(base if s == base_size else point(s, 1))) for s in sizes])
     for rows in (out['shots'], out['iqi_steps'], out['sizes']):
         for r in rows: r['full_ms'] = round(r['floor_ms'] + r['head_ms'], 3) if r['floor_ms'] is not None else None
     return out
@@ -395,13 +381,13 @@ def check_targets(res:dict) -> dict:
     return out
 
 # %% ../nbs/11_benchmark.ipynb #e436ba7d
-SETTINGS = {True:  dict(repeats=2, head_repeats=6, direct=False, train_size=225, train_repeats=2, train_direct=False,
-                        memory_repeats=2, eval_check_size=64, eval_check_episodes=4, eval_repeats=1, loader_episodes=10,
-                        scaling=dict(shots=(), iqi_steps=(0, 5, 10), sizes=(), repeats=0, head_repeats=1)),
-            False: dict(repeats=2, head_repeats=8, direct=True, train_size=None, train_repeats=1, train_direct=False,
-                        memory_repeats=3, eval_check_size=64, eval_check_episodes=8, eval_repeats=1, loader_episodes=30,
+SETTINGS = {True:  dict(min_time=0., head_min_time=.5, direct=False, train_size=225, train_min_time=0., train_direct=False,
+                        memory_min_time=.2, eval_check_size=64, eval_check_episodes=4, eval_min_time=0., loader_episodes=10,
+                        scaling=dict(shots=(), iqi_steps=(0, 5, 10), sizes=(), min_time=None, head_min_time=0.)),
+            False: dict(min_time=5., head_min_time=2., direct=True, train_size=None, train_min_time=0., train_direct=False,
+                        memory_min_time=1., eval_check_size=64, eval_check_episodes=8, eval_min_time=1., loader_episodes=30,
                         scaling=dict(shots=(1, 5, 10), iqi_steps=(0, 1, 2, 3, 5, 7, 10), sizes=(225, 321, 417, 513, 641),
-                                     repeats=1, head_repeats=3))}
+                                     min_time=0., head_min_time=.5))}
 
 def _log(msg): print(f"[srpnet_bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -428,65 +414,41 @@ def bench(quick:bool=False, # the cheap mode (see above)
     torch.manual_seed(0)
     model = SRPNet(backbone=backbone).to(device)
     if device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
-    floor_s = None
-    if 'inference' in sections:
-        log(f'inference at {size} px')
-        res['inference'] = bench_inference(model, size, repeats=cfg['repeats'], head_repeats=cfg['head_repeats'],
-                                           direct=cfg['direct'], device=device, bf16=bf16)
-        floor_s = res['inference']['floor']['median_ms'] / 1e3
-    if 'train' in sections:
-        log(f'training step at {train_size} px')
-        res['train'] = bench_train_step(model, train_size, repeats=cfg['train_repeats'], head_repeats=cfg['head_repeats'],
-                                        direct=cfg['train_direct'], device=device, bf16=bf16)
-        if train_size != size: res['train']['note'] = f'measured at {train_size} px (quick mode), not {size} px'
-    if 'memory' in sections:
-        log(f'memory at {size} px')
-        res['memory'] = bench_memory(model, size, repeats=cfg['memory_repeats'], device=device, bf16=bf16)
-    if 'eval' in sections:
-        log('evaluation throughput')
-        res['eval'] = bench_eval(model, size, check_size=cfg['eval_check_size'], check_episodes=cfg['eval_check_episodes'],
-                                 repeats=cfg['eval_repeats'])
-    if 'loader' in sections:
-        log('data loader')
-        res['loader'] = bench_loader(size, cfg['loader_episodes'])
-    if 'scaling' in sections:
-        log('scaling')
-        res['scaling'] = bench_scaling(model, base_size=size, device=device, bf16=bf16, **cfg['scaling'])
+    on = dict(device=device, bf16=bf16)
+    runs = {'inference': (f'inference at {size} px', lambda: bench_inference(
+                model, size, min_time=cfg['min_time'], head_min_time=cfg['head_min_time'], direct=cfg['direct'], **on)),
+            'train': (f'training step at {train_size} px', lambda: bench_train_step(
+                model, train_size, min_time=cfg['train_min_time'], head_min_time=cfg['head_min_time'], direct=cfg['train_direct'], **on)),
+            'memory': (f'memory at {size} px', lambda: bench_memory(model, size, min_time=cfg['memory_min_time'], **on)),
+            'eval': ('evaluation throughput', lambda: bench_eval(model, size, check_size=cfg['eval_check_size'],
+                                                                 check_episodes=cfg['eval_check_episodes'], min_time=cfg['eval_min_time'])),
+            'loader': ('data loader', lambda: bench_loader(size, cfg['loader_episodes'])),
+            'scaling': ('scaling', lambda: bench_scaling(model, base_size=size, **on, **cfg['scaling']))}
+    for name in sections:
+        log(runs[name][0]); res[name] = runs[name][1]()
+    if 'train' in res and train_size != size: res['train']['note'] = f'measured at {train_size} px (quick mode), not {size} px'
     res['targets'] = check_targets(res)
     res['machine']['load_avg_end'] = [round(x, 2) for x in os.getloadavg()]
     res['wall_s'] = round(time.perf_counter() - start, 1)
     return res
 
 # %% ../nbs/11_benchmark.ipynb #e3cb639c
-def _repo_dir() -> Path:
-    try: return Path(__file__).resolve().parent.parent
-    except NameError: return Path.cwd().resolve().parent   # inside the notebook (cwd = nbs/)
-
 def save_result(res:dict, out_dir=None) -> Path:
-    "Write `res` to `<out_dir>/{quick,full}.json` (default: results/benchmark in the checkout, else in the cwd)."
-    repo = _repo_dir()
-    out_dir = Path(out_dir) if out_dir else (repo if (repo/'settings.ini').exists() else Path.cwd())/'results'/'benchmark'
+    "Write `res` atomically to `<out_dir>/{quick,full}.json` (default: results/benchmark in the checkout, else in the cwd)."
+    out_dir = Path(out_dir) if out_dir else (repo_root() or Path.cwd())/'results'/'benchmark'
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir/f"{'quick' if res['quick'] else 'full'}.json"
-    path.write_text(json.dumps(res, indent=1) + '\n')
-    return path
+    return atomic_write_json(out_dir/f"{'quick' if res['quick'] else 'full'}.json", res, indent=1)
 
 # %% ../nbs/11_benchmark.ipynb #20675a7b
 def measure_train_step(out, # JSON file to write
-                       n_iters:int=3, # timed steps (after one warm-up step)
+                       min_time:float=30., # seconds of timed steps (after one warm-up step; at least one step)
                        size:int=417, # input size
                        backbone:str='resnet50') -> dict: # the measurement
-    "Seconds per training step of the paper's model (1-way 1-shot, F+SRP) on this machine's CPU"
-    from srpnet.evaluate import code_version
+    "Seconds per training step of the paper's model (1-way 1-shot, F+SRP) on this machine's CPU, from `bench_train_step`"
     torch.manual_seed(0)
-    model = SRPNet(backbone=backbone, weights=None, metric='fidelity', srp=True).train()
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3, momentum=0.9, weight_decay=5e-4)
-    x, q = torch.randn(1, 1, 3, size, size), torch.randn(1, 3, size, size)
-    y = (torch.rand(1, 1, size, size) > 0.5).long()
-    times = []
-    for _ in range(n_iters + 1):
-        t = time.perf_counter(); o = model(x, y, q, y[0]); opt.zero_grad(); o.loss.backward(); opt.step(); times.append(time.perf_counter() - t)
-    res = dict(seconds_per_step=float(median(times[1:])), steps=times[1:], size=size, backbone=backbone,
+    step = bench_train_step(SRPNet(backbone=backbone, weights=None), size, variants=('F+SRP',), min_time=min_time,
+                            head_min_time=0.)['variants']['F+SRP']['step']
+    res = dict(seconds_per_step=step['median_ms'] / 1e3, step=step, size=size, backbone=backbone,
                torch_threads=torch.get_num_threads(), machine=machine_info('cpu'), code=code_version(),
                note='random-init pyramid (same FLOPs as ImageNet init), fp32, CPU possibly shared with other jobs')
     Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))
@@ -498,7 +460,6 @@ def cache_memory(model:SRPNet, # the model whose features are cached
                  protocols:dict|None=None, # {name: (shot, seeds, episodes, images in the split)}
                  max_bytes:int=8 * 2**30) -> dict: # FeatureCache's budget
     "Bytes per cached image (fp32, fp16) measured on a real cache entry, and each protocol's peak cache memory"
-    from srpnet.evaluate import FeatureCache
     protocols = protocols or {'PASCAL-5i 1-shot': (1, 5, 1000, 1449), 'COCO-20i 5-shot': (5, 5, 1000, 40504)}
     class _One:                                   # a one-image "dataset" for FeatureCache
         def load_image(self, i): return torch.zeros(3, size, size)
@@ -522,8 +483,7 @@ def measure_cached_training(out, # JSON file to write
     from dataclasses import replace
     from srpnet.train import train
     from srpnet.stagecache import shared_stores
-    from srpnet.evaluate import code_version
-    if config.train_stages is None and not config.freeze_stages:
+    if config.train_stages is None:
         raise ValueError("measure_cached_training: the config trains every stage (train_stages=None): nothing to cache")
     base, res = replace(config, iters=iters, val_every=0, ckpt_every=iters), {}
     with tempfile.TemporaryDirectory() as d:

@@ -4,8 +4,7 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'EpisodeSpec', 'Episode', 'read_rgb', 'read_mask', 'voc_palette',
-           'save_mask', 'to_tensor', 'episode_label', 'resize_label', 'FewShotDataset', 'fold_classes', 'read_id_list',
-           'repo_root']
+           'save_mask', 'to_tensor', 'episode_label', 'resize_label', 'FewShotDataset', 'fold_classes', 'read_id_list']
 
 # %% ../nbs/00_data.ipynb #9cbbaab4
 import json, warnings
@@ -71,6 +70,7 @@ def read_rgb(path) -> Image.Image:
     if not path.exists(): raise FileNotFoundError(f"image file {path} not found: check the path (for a dataset, its root folder and lists)")
     return read_image(path)
 
+# %% ../nbs/00_data.ipynb #525d11a0
 def read_mask(path) -> np.ndarray:
     "Read a single-channel class-index mask (PNG mode L or P) as uint8 [H,W]"
     path = Path(path)
@@ -116,6 +116,7 @@ def episode_label(mask:np.ndarray, # dataset class ids [H,W], 0 background, 255 
     for way, class_id in enumerate(class_ids, first_way): out[mask == class_id] = way
     return out
 
+# %% ../nbs/00_data.ipynb #d7018af7
 def resize_label(label:np.ndarray, size) -> tuple:
     "Nearest resize of an episode label; a class that vanishes comes back where its box-resized mask is > 0. Returns (label, n_restored)"
     h, w = _hw(size)
@@ -171,8 +172,10 @@ def _pick(rng, pool:list, n:int) -> list:
     "n distinct items of pool, uniformly"
     return [pool[j] for j in rng.choice(len(pool), n, replace=False)]
 
+# %% ../nbs/00_data.ipynb #b1606eb3
 def _rng(self:FewShotDataset, i:int): return np.random.default_rng([self.seed, i, self.fold, int(self.split == 'train')])
 
+# %% ../nbs/00_data.ipynb #07c9ce89
 @patch
 def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
     "Episode `i` without its pixels: a pure function of (dataset, fold, split, way, shot, seed, i)"
@@ -207,6 +210,7 @@ def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
     h, w = _hw(self.size)
     return to_tensor(img.resize((w, h), Image.BILINEAR), self.mean, self.std)
 
+# %% ../nbs/00_data.ipynb #52d4cd14
 def _episode_label(self:FewShotDataset, image_id, class_ids, flip=False, first_way=1, full=False) -> Tensor:
     label = episode_label(self._read_mask(image_id), class_ids, first_way)
     if flip: label = np.ascontiguousarray(label[:, ::-1])
@@ -218,6 +222,7 @@ def _episode_label(self:FewShotDataset, image_id, class_ids, flip=False, first_w
                           "restored from its area-resized mask (counted in n_resize_fallbacks)")
     return torch.from_numpy(label).long()
 
+# %% ../nbs/00_data.ipynb #d8efd99a
 @patch
 def load_label(self:FewShotDataset, image_id, class_id:int, full=False, flip=False) -> Tensor:
     "Binary episode label of `class_id` in `image_id` (1 class, 255 ignore, 0 rest) at `size`, or at the original resolution if `full`"
@@ -254,6 +259,7 @@ def save_episodes(self:FewShotDataset, path, n:int|None=None) -> Path:
     path.write_text('[\n' + ',\n'.join(specs) + '\n]\n')
     return path
 
+# %% ../nbs/00_data.ipynb #74abef79
 @patch
 def load_episodes(self:FewShotDataset, path) -> list:
     "Read a JSON list of episode specs (from `save_episodes`) and use it instead of sampling"
@@ -266,6 +272,7 @@ def load_episodes(self:FewShotDataset, path) -> list:
     self._specs = specs
     return specs
 
+# %% ../nbs/00_data.ipynb #ef0844cc
 @patch
 def class_counts(self:FewShotDataset) -> dict:
     "Number of usable images per episode class, keyed by class name"
@@ -279,15 +286,11 @@ def fold_classes(fold:int, n_classes=20, mode='contiguous') -> list:
     if mode == 'interleaved': return [4 * k + fold + 1 for k in range(per)]
     raise ValueError(f"fold split {mode!r}: use 'interleaved' or 'contiguous'")
 
+# %% ../nbs/00_data.ipynb #fd307dca
 def read_id_list(path) -> list:
     "Image ids of a list file: one `ID` or `JPEGImages/ID.jpg SegmentationClassAug/ID.png` per line (duplicates dropped)"
     return list(dict.fromkeys(Path(line.split()[0]).stem for line in Path(path).read_text().splitlines() if line.strip()))
 
+# %% ../nbs/00_data.ipynb #b07cba28
 def _need_dir(path:Path, what:str, fix:str):
     if not path.is_dir(): raise FileNotFoundError(f"{what} not found: {path} does not exist. {fix}")
-
-def repo_root() -> Path|None:
-    "The checkout this package lives in (the folder with settings.ini), if any"
-    try: here = Path(__file__).resolve().parent.parent
-    except NameError: here = Path.cwd().resolve().parent  # inside a notebook (cwd = nbs/)
-    return here if (here / 'settings.ini').exists() else None

@@ -4,29 +4,26 @@
 
 # %% ../nbs/09_evaluate.ipynb #e3f4ce2c
 from __future__ import annotations
-import csv, hashlib, json, math, subprocess, time
-from collections import OrderedDict
-from dataclasses import asdict
+import csv, json, math, time
 from pathlib import Path
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
-import srpnet
 from .metrics import FewShotMeter, mean_std_ci
 from .stagecache import StageCache, StageStore, StoreStats
-from .model import SRPNet, PRESETS
-from .train import RunConfig, make_dataset, validation_dataset, normalisation, load_model
-from .data import read_rgb, to_tensor, repo_root
-from .prepare import repo_relative
-from .figures import denormalise
+from .model import SRPNet
+from .variants import VARIANTS, variants_of, check_variants
+from .config import RunConfig
+from .train import make_dataset, validation_dataset, normalisation, load_model
+from .data import to_tensor
+from .paths import repo_root, repo_relative, code_version, sha256_file
+from .figures import overlay
 
 # %% auto #0
-__all__ = ['PROTOCOL', 'SCORES', 'TABLE1_ORDER', 'FeatureCache', 'feature_cache', 'model_switches', 'variants_of',
-           'check_variants', 'code_version', 'sha256_file', 'evaluate', 'over_folds', 'results_table', 'table_markdown',
-           'check_clean', 'write_results', 'choose_eta', 'read_image', 'read_binary_mask', 'tint_mask', 'output_names',
-           'predict', 'plot_predictions']
+__all__ = ['PROTOCOL', 'SCORES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs', 'over_folds',
+           'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_image',
+           'read_binary_mask', 'tint_mask', 'output_names', 'predict', 'predict_row', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache(StoreStats):
@@ -42,24 +39,22 @@ class FeatureCache(StoreStats):
         self.store, self.labels, self.computed = StageStore(max_bytes), {}, 0   # the LRU byte budget of `srpnet.stagecache`
 
     @property
-    def features(self) -> OrderedDict: return self.store.entries   # {image id: features}, least recently used first
+    def features(self) -> dict: return dict(zip(self.store, self.store.values()))   # {image id: features}
     def clear(self): self.store.clear()
 
     @torch.no_grad()
     def embed(self, dataset, image_ids:list) -> Tensor:
         "Features [N,D,h,w] of `image_ids` on the cache's device, fp32 (computed for the ids not cached yet)"
-        missing = list(dict.fromkeys(i for i in image_ids if i not in self.store))
-        was_training = self.model.training and bool(missing)
+        was_training = self.model.training and any(i not in self.store for i in image_ids)
         if was_training: self.model.eval()   # features in eval mode (only toggled when needed: train() walks every module)
-        for b in range(0, len(missing), self.batch_size):
-            ids = missing[b:b + self.batch_size]
+        def compute(ids):
             feats = (self.stages.embed(dataset, [(i, False) for i in ids]) if self.stages is not None else
                      self.model.embed(torch.stack([dataset.load_image(i) for i in ids]).to(self.device)))
-            for i, f in zip(ids, feats): self.store.put(i, f.to('cpu', self.dtype)); self.computed += 1
+            return [f.to('cpu', self.dtype) for f in feats]
+        feats, computed = self.store.fetch(image_ids, compute, self.batch_size)   # the LRU budget never drops this episode's
+        self.computed += computed
         if was_training: self.model.train()
-        out = torch.stack([self.store.get(i) for i in image_ids]).to(self.device, torch.float32)   # get: most recently used
-        self.store.evict(set(image_ids))                           # never the features of the episode at hand
-        return out
+        return torch.stack(feats).to(self.device, torch.float32)
 
     def label(self, dataset, image_id:str, class_id:int, full:bool=False) -> Tensor:
         "Binary episode label of `image_id` for `class_id` (1 class, 0 rest, 255 ignore)"
@@ -87,30 +82,11 @@ class FeatureCache(StoreStats):
     def __repr__(self): return (f"FeatureCache({len(self.features)} images, {self.nbytes / 2**20:.1f} MiB, peak {self.peak_bytes / 2**20:.1f} MiB, "
                                 f"{self.evictions} evictions, {len(self.labels)} labels)")
 
+# %% ../nbs/09_evaluate.ipynb #e946c3ce
 def feature_cache(model:SRPNet, **kwargs) -> FeatureCache:
     "A `FeatureCache` for `model`; when its lower backbone stages are frozen they come from the process-wide `StageCache` store (the one training filled)"
     frozen = getattr(getattr(model, 'backbone', None), 'train_stages', None) is not None
     return FeatureCache(model, stages=StageCache(model.backbone, shared=True) if frozen else None, **kwargs)
-
-# %% ../nbs/09_evaluate.ipynb #716b83d3
-def model_switches(model:SRPNet) -> dict:
-    "The (metric, srp) the model was built with"
-    cfg = model.config
-    return dict(metric=cfg.get('metric', 'fidelity'), srp=bool(cfg.get('srp', True)))
-
-def variants_of(model:SRPNet) -> list:
-    "Table 1 variants this model can be evaluated as (without and with IQI when it exists for it)"
-    sw = model_switches(model)
-    return [name for name, p in PRESETS.items() if p['metric'] == sw['metric'] and p['srp'] == sw['srp']]
-
-def check_variants(model:SRPNet, variants:list) -> list:
-    "Validate variant names against the model's training switches"
-    sw, ok = model_switches(model), variants_of(model)
-    for v in variants:
-        if v not in PRESETS: raise ValueError(f"unknown variant {v!r}: choose from {list(PRESETS)}")
-        if v not in ok: raise ValueError(f"variant {v!r} does not match this model (metric={sw['metric']}, srp={sw['srp']}): "
-                                         f"it can be evaluated as {ok}")
-    return list(variants)
 
 # %% ../nbs/09_evaluate.ipynb #03a03a63
 PROTOCOL = dict(id='srpnet-fss-v1',
@@ -120,39 +96,12 @@ PROTOCOL = dict(id='srpnet-fss-v1',
                             "mean, sample std and 95% Student-t CI over seeds (method page section 7, nbs/method.ipynb)")
 SCORES = ('miou', 'fbiou', 'dice', 'episode_miou')
 
-def code_version(where=None # the package folder (None: srpnet's own)
-                ) -> dict:
-    "srpnet's version and, when the package sits in a git checkout, its commit (+ whether the package's code differs from it)"
-    v = dict(version=srpnet.__version__, commit=None, dirty=None)
-    try:
-        where = Path(where or Path(srpnet.__file__).parent)
-        run = lambda *a: subprocess.run(['git', *a], cwd=where, capture_output=True, text=True, timeout=10)
-        r = run('rev-parse', 'HEAD')
-        if r.returncode == 0:
-            v['commit'] = r.stdout.strip()
-            # the code that ran: srpnet/ itself (results, notebooks or data changed beside it do not change what ran)
-            v['dirty'] = bool(run('status', '--porcelain', '--untracked-files=no', '--', '.').stdout.strip())
-    except (OSError, subprocess.SubprocessError): pass
-    return v
-
-def sha256_file(path) -> str:
-    "sha256 of a file (checkpoint identity in results)"
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
-def _dataset_factory(datasets, model):
-    if isinstance(datasets, RunConfig):
-        mean, std = normalisation(model)
-        return lambda seed, n: make_dataset(datasets, 'val', n, seed=seed, mean=mean, std=std)
-    return datasets
-
-def _score_episode(model, inputs, spec, iqi, query_meter, support_meter):
+# %% ../nbs/09_evaluate.ipynb #cbe2e260
+def _score_episode(model, inputs, spec, use_iqi, query_meter, support_meter):
     "Run the head once per query for one variant; update the meters"
     for q, label in enumerate(inputs['query_labels']):
         out = model.head(inputs['support_feats'], inputs['support_labels'], inputs['query_feats'][q:q + 1],
-                         out_size=tuple(label.shape[-2:]), iqi=iqi)
+                         out_size=tuple(label.shape[-2:]), use_iqi=use_iqi)
         query_meter.update_episode(out.query_pred[0].cpu(), label, spec.class_ids)
     if support_meter is not None:
         for way, class_id in enumerate(spec.class_ids, 1):
@@ -160,6 +109,7 @@ def _score_episode(model, inputs, spec, iqi, query_meter, support_meter):
                 support_meter.update((pred == way).long(), torch.where(lab == 255, 255, (lab == way).long()), class_id)
     return out
 
+# %% ../nbs/09_evaluate.ipynb #860e407a
 @torch.no_grad()
 def evaluate(model:SRPNet, # trained model (put in eval mode)
              datasets, # RunConfig (test fold, split 'val') or a function (seed, n_episodes) -> dataset
@@ -167,26 +117,28 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
              seeds=(0, 1, 2, 3, 4), # one run per seed
              n_episodes:int=1000, # episodes per run
              full_res:bool=True, # score queries at the original label resolution (False: at model input size)
-             support:bool=True, # also score the support set ("(sup)") for the variants without IQI
+             support:bool=True, # also score the support set for the variants with a "(sup)" row
              cache:FeatureCache|None=None, # a cache to reuse (default: a new one for `model`)
              checkpoint=None, # path of the weights file, hashed into the result
              config:RunConfig|None=None, # the run's config, recorded in the result
              progress:bool=True) -> dict: # JSON-friendly result
     "Few-shot evaluation of `model` under `PROTOCOL`, for several inference variants from one feature cache"
     variants = check_variants(model, variants or variants_of(model))
-    factory, model = _dataset_factory(datasets, model), model.eval()
-    if config is None and isinstance(datasets, RunConfig): config = datasets
+    model, factory = model.eval(), datasets
+    if isinstance(datasets, RunConfig):   # its test fold's val episodes, normalised for the model's backbone; it is the recorded config
+        config, (mean, std) = config or datasets, normalisation(model)
+        factory = lambda seed, n: make_dataset(datasets, 'val', n, seed=seed, mean=mean, std=std)
     cache = cache if cache is not None else feature_cache(model)
     per_seed = {v: {} for v in variants}
     t0, bar = time.time(), tqdm(total=len(seeds) * n_episodes, desc='evaluate', disable=not progress)
     for seed in seeds:
         dataset = factory(seed, n_episodes)
         meters = {v: (FewShotMeter(dataset.test_classes),
-                      FewShotMeter(dataset.test_classes) if support and not PRESETS[v]['iqi'] else None) for v in variants}
+                      FewShotMeter(dataset.test_classes) if support and f'{v} (sup)' in VARIANTS else None) for v in variants}
         for i in range(n_episodes):
             spec = dataset.spec(i)
             inputs = cache.episode(dataset, spec, full=full_res)
-            for v in variants: _score_episode(model, inputs, spec, PRESETS[v]['iqi'], *meters[v])
+            for v in variants: _score_episode(model, inputs, spec, VARIANTS[v].use_iqi, *meters[v])
             bar.update(1)
         for v, (qm, sm) in meters.items():
             per_seed[v][seed] = dict(qm.summary(), **({'sup': sm.summary()} if sm is not None else {}))
@@ -205,44 +157,48 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
     return result
 
 # %% ../nbs/09_evaluate.ipynb #3f36a224
-TABLE1_ORDER = ('Cos', 'F', 'F+SRP', 'F+IQI', 'F+SRP+IQI')
+def unit_of(result:dict) -> tuple: # (fold, training seed)
+    "The (fold, training seed) unit an `evaluate` result belongs to"
+    return result['fold'], (result.get('config') or {}).get('seed', 0)
 
-def _collect(results:list, score:str='miou') -> dict:
-    "{row name: {fold: [values per (training seed, eval seed)]}} from `evaluate` results of one shot (any mix of models and folds)"
+# %% ../nbs/09_evaluate.ipynb #8486a8a7
+def unit_runs(results:list, # `evaluate` results of one shot (any mix of models, folds and training seeds)
+              score:str='miou') -> dict: # {row: {(fold, training seed): [score per evaluation seed]}}, rows in table order
+    "Every row's scores per (fold, training seed) unit; refuses mixed shots and two results for one row and unit"
     shots = {r.get('shot') for r in results}
     if len(shots) > 1: raise ValueError(f"results mix {sorted(shots)}-shot evaluations: tabulate each shot on its own")
-    rows, seen = {}, set()
-    for r in sorted(results, key=lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))):
-        train_seed = (r.get('config') or {}).get('seed', 0)
+    rows = {}
+    for r in sorted(results, key=unit_of):
         for v, entry in r['variants'].items():
-            key = (v, r['fold'], train_seed)
-            if key in seen: raise ValueError(f"two results for {v} on fold {r['fold']} with training seed {train_seed}: "
-                                             f"keep one evaluation per trained model (different runs need different seeds)")
-            seen.add(key)
-            runs = entry['runs']
-            rows.setdefault(v, {}).setdefault(r['fold'], []).extend(runs[s][score] for s in sorted(runs, key=int))
-            if 'sup' in entry:
-                rows.setdefault(f'{v} (sup)', {}).setdefault(r['fold'], []).extend(runs[s]['sup'][score] for s in sorted(runs, key=int))
-    order = [*TABLE1_ORDER, *[f'{v} (sup)' for v in TABLE1_ORDER]]
+            if unit_of(r) in rows.get(v, {}): raise ValueError(f"two results for {v} on fold {r['fold']} with training seed {unit_of(r)[1]}: "
+                                                               f"keep one evaluation per trained model (different runs need different seeds)")
+            runs = [entry['runs'][s] for s in sorted(entry['runs'], key=int)]
+            rows.setdefault(v, {})[unit_of(r)] = [x[score] for x in runs]
+            if 'sup' in entry: rows.setdefault(f'{v} (sup)', {})[unit_of(r)] = [x['sup'][score] for x in runs]
+    order = list(VARIANTS)   # the table's row order
     return dict(sorted(rows.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
+# %% ../nbs/09_evaluate.ipynb #946387ee
 def over_folds(per_fold:dict) -> dict:
     "`mean_std_ci` of the per-seed mean over folds ({fold: [values per seed]})"
     n = min(len(v) for v in per_fold.values())
     return mean_std_ci([float(np.mean([v[s] for v in per_fold.values()])) for s in range(n)])
 
+# %% ../nbs/09_evaluate.ipynb #01542b0c
 def results_table(results:list, # `evaluate` results (several models and folds may be mixed)
                   score:str='miou', # 'miou' | 'fbiou' | 'dice' | 'episode_miou'
                   percent:bool=True) -> list: # rows: dicts with 'variant', one key per fold, 'mean'
     "Table 1 layout: per variant (and '(sup)'), mean/std/CI per fold and over folds"
     scale, table = 100. if percent else 1., []
-    for name, per_fold in _collect(results, score).items():
-        row = dict(variant=name)
+    for name, units in unit_runs(results, score).items():
+        row, per_fold = dict(variant=name), {}
+        for (fold, _), values in units.items(): per_fold.setdefault(fold, []).extend(values)
         for fold in sorted(per_fold): row[f'fold{fold}'] = {k: v * scale for k, v in mean_std_ci(per_fold[fold]).items() if k != 'n'}
         row['mean'] = {k: v * scale for k, v in over_folds(per_fold).items() if k != 'n'}
         table.append(row)
     return table
 
+# %% ../nbs/09_evaluate.ipynb #7a47e334
 def table_markdown(table:list, digits:int=1) -> str:
     "A markdown table of `results_table` rows: 'mean ± std' per cell"
     folds = sorted({k for r in table for k in r if k.startswith('fold')}, key=lambda k: int(k[4:]))
@@ -251,6 +207,7 @@ def table_markdown(table:list, digits:int=1) -> str:
     lines = ['| variant | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
     return '\n'.join(lines + [f"| {r['variant']} | " + ' | '.join(cell(r.get(c)) for c in cols) + ' |' for r in table])
 
+# %% ../nbs/09_evaluate.ipynb #b8a2908f
 def check_clean(out_dir, allow_dirty:bool=False, code:dict|None=None):
     "Refuse to write results into the repository's results/ from code with uncommitted changes (the stamp would lie)"
     code, root = code or code_version(), repo_root()
@@ -261,6 +218,7 @@ def check_clean(out_dir, allow_dirty:bool=False, code:dict|None=None):
                        f"{code.get('commit', '?')[:10]} + edits), so the results could not be reproduced from their stamp. "
                        f"Commit first, or pass allow_dirty=True for a scratch run")
 
+# %% ../nbs/09_evaluate.ipynb #51075d4d
 def write_results(results:list, # `evaluate` results
                   out_dir, # folder for results.json, results.csv, table.md, table.csv
                   extra:dict|None=None, # anything else to record in results.json (e.g. the chosen eta)
@@ -280,7 +238,7 @@ def write_results(results:list, # `evaluate` results
             for v, entry in r['variants'].items():
                 for seed, run in entry['runs'].items():
                     sup = run.get('sup', {})
-                    w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], (r.get('config') or {}).get('seed', 0), seed, r['n_episodes'], *[run[k] for k in SCORES],
+                    w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], unit_of(r)[1], seed, r['n_episodes'], *[run[k] for k in SCORES],
                                 *[sup.get(k, '') for k in SCORES], (r['checkpoint'] or {}).get('sha256', '')])
     (out/'table.md').write_text(table_markdown(table) + '\n')
     with open(out/'table.csv', 'w', newline='') as f:
@@ -319,12 +277,14 @@ from .inputs import read_image as _read_any_image, read_support_mask, _open as _
 from .train import load_trained
 from .runs import atomic_write
 
+# %% ../nbs/09_evaluate.ipynb #4e4b4b47
 def read_image(path, size:int, mean:tuple, std:tuple) -> tuple:
     "(normalised tensor [3,size,size], original 8-bit RGB PIL image) of an image file (any mode: `srpnet.inputs.read_image`)"
     from PIL import Image
     img = _read_any_image(path)
     return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
 
+# %% ../nbs/09_evaluate.ipynb #cc26079f
 def read_binary_mask(path, size:int, # mask file (non-zero = object); model input size
                      image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
                      resize:bool=False) -> Tensor: # stretch a mask of another aspect ratio to the image
@@ -337,6 +297,7 @@ def read_binary_mask(path, size:int, # mask file (non-zero = object); model inpu
                                          f"{size} px input: mark a larger object or use a larger --size")
     return torch.from_numpy(small.astype(np.int64))
 
+# %% ../nbs/09_evaluate.ipynb #bb1a6bab
 def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
     "PIL image with `mask` (bool [H,W]) tinted in `color`"
     from PIL import Image
@@ -344,6 +305,7 @@ def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
     a[mask] = (1 - alpha) * a[mask] + alpha * np.array(color, dtype=np.float32)
     return Image.fromarray(a.astype(np.uint8))
 
+# %% ../nbs/09_evaluate.ipynb #be27d420
 def output_names(paths:list) -> list:
     "Distinct output names for query `paths` (see above): the stem; parent folders joined by '__' where stems repeat; then '-<position>'"
     import os
@@ -359,9 +321,11 @@ def output_names(paths:list) -> list:
     if len(set(names)) < len(names): names = [f'{i + 1:04d}-{n}' for i, n in enumerate(names)]
     return names
 
+# %% ../nbs/09_evaluate.ipynb #bf35c54d
 def _save_png(img, path):
     atomic_write(path, lambda f: img.save(f, format='PNG'))
 
+# %% ../nbs/09_evaluate.ipynb #5cb283e3
 @torch.no_grad()
 def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.train`
             support_images:list, # K support image paths
@@ -369,7 +333,7 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
             query_images:list, # query image paths
             out_dir='predictions', # where <name>_mask.png and <name>_overlay.png go (names: `output_names`)
             size:int|None=None, # model input size (None: the run's size, from the weights file)
-            iqi:bool|None=None, # force IQI on/off (None: as the model was built)
+            use_iqi:bool|None=None, # force IQI on/off (None: as the model was built)
             device='cpu', # where to run
             resize_masks:bool=False, # stretch masks of another aspect ratio than their image
             overwrite:bool=False) -> list: # replace existing outputs
@@ -394,13 +358,12 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
     labels = torch.stack([read_binary_mask(m, size, img.size, resize=resize_masks)
                           for m, (_, img) in zip(support_masks, shots)])[None].to(device)
     support = torch.stack([x for x, _ in shots])[None].to(device)
-    queries = [_read_any_image(q) for q in query_images]
+    queries = [read_image(q, size, mean, std) for q in query_images]
     feats = model.embed(support.flatten(0, 1)).unflatten(0, support.shape[:2])
     out_dir.mkdir(parents=True, exist_ok=True); written = []
-    for img, (mask_file, overlay_file) in zip(queries, targets):
-        from PIL import Image
-        x = to_tensor(img.resize((size, size), Image.BILINEAR), mean, std)
-        out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), iqi=iqi)
+    from PIL import Image
+    for (x, img), (mask_file, overlay_file) in zip(queries, targets):
+        out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), use_iqi=use_iqi)
         mask = out.query_pred[0].cpu().numpy() == 1
         _save_png(Image.fromarray((mask * 255).astype(np.uint8)), mask_file)
         _save_png(tint_mask(img, mask), overlay_file)
@@ -408,36 +371,35 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
     return written
 
 # %% ../nbs/09_evaluate.ipynb #5a5b0bc9
-def _show(ax, image, mask, title, mean, std):
-    "Image with everything outside `mask` dimmed and the mask outlined"
-    img = denormalise(image.cpu(), mean, std)
-    m = F.interpolate(mask[None, None].float().cpu(), img.shape[:2], mode='nearest')[0, 0].numpy() == 1
-    ax.imshow(np.where(m[..., None], img, 0.3 * img))
-    if m.any() and not m.all(): ax.contour(m, levels=[0.5], colors='yellow', linewidths=0.8)
-    ax.set_title(title, fontsize=8); ax.axis('off')
+def predict_row(model:SRPNet, # the trained model of the row (in eval mode)
+                cache:FeatureCache, # that model's feature cache
+                dataset, spec, # the episode
+                variant:str): # a query row of `srpnet.variants.VARIANTS`
+    "The row `variant`'s prediction of one episode at model input size (the output carries the cached `inputs` it ran on)"
+    inputs = cache.episode(dataset, spec, full=False)
+    out = model.head(inputs['support_feats'], inputs['support_labels'], inputs['query_feats'],
+                     out_size=tuple(inputs['query_labels'][0].shape), use_iqi=VARIANTS[variant].use_iqi)
+    out.inputs = inputs
+    return out
 
+# %% ../nbs/09_evaluate.ipynb #1f5543d2
 @torch.no_grad()
 def plot_predictions(entries:dict, # {column title: (model, variant)}
                      dataset, # test episodes
                      n:int=4, # number of episodes (rows)
                      caches:dict|None=None): # {id(model): FeatureCache} to reuse
-    "Figure: support + mask, query + ground truth, then each model's query prediction"
+    "Figure: support + mask, query + ground truth, then each model's query prediction (labels drawn by `srpnet.figures.overlay`)"
     import matplotlib.pyplot as plt
     caches = caches if caches is not None else {}
     fig, axes = plt.subplots(n, 2 + len(entries), figsize=(2 * (2 + len(entries)), 2 * n), squeeze=False)
+    mean, std = normalisation(next(iter(entries.values()))[0])
     for row in range(n):
-        spec = dataset.spec(row)
-        first_model = next(iter(entries.values()))[0]
-        mean, std = normalisation(first_model)
-        s_id, q_id = spec.support_ids[0][0], spec.query_ids[0]
-        name = str(dataset.classes[spec.class_ids[0]]) if hasattr(dataset, 'classes') else str(spec.class_ids[0])
-        _show(axes[row, 0], dataset.load_image(s_id), dataset.load_label(s_id, spec.class_ids[0]), f'support: {name}', mean, std)
-        _show(axes[row, 1], dataset.load_image(q_id), dataset.load_label(q_id, spec.class_ids[0]), 'query: truth', mean, std)
-        for col, (title, (model, variant)) in enumerate(entries.items(), 2):
-            cache = caches.setdefault(id(model), feature_cache(model))
-            inputs = cache.episode(dataset, spec, full=False)
-            out = model.eval().head(inputs['support_feats'], inputs['support_labels'], inputs['query_feats'][:1],
-                                    out_size=tuple(inputs['query_labels'][0].shape), iqi=PRESETS[variant]['iqi'])
-            _show(axes[row, col], dataset.load_image(q_id), out.query_pred[0], title, mean, std)
+        spec = dataset.spec(row); c, s, q = spec.class_ids[0], spec.support_ids[0][0], spec.query_ids[0]
+        panels = [(s, dataset.load_label(s, c), f'support: {dataset.class_name(c)}'), (q, dataset.load_label(q, c), 'query: truth')]
+        for title, (model, variant) in entries.items():
+            out = predict_row(model.eval(), caches.setdefault(id(model), feature_cache(model)), dataset, spec, variant)
+            panels.append((q, out.query_pred[0].cpu(), title))
+        for ax, (image_id, label, title) in zip(axes[row], panels):
+            ax.imshow(overlay(dataset.load_image(image_id), label, mean, std)); ax.set_title(title, fontsize=8); ax.axis('off')
     fig.tight_layout()
     return fig

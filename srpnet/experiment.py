@@ -5,6 +5,7 @@
 # %% ../nbs/12_experiment.ipynb #f707783c
 from __future__ import annotations
 import csv, json, math, os, time
+import filelock
 from collections import Counter
 from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
@@ -12,102 +13,21 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .metrics import mean_std_ci
-from .model import SRPNet, PRESETS
+from .model import SRPNet
+from .variants import VARIANTS, TRAINED, IQI_MODELS, EFFECTS, PAPER_TABLE1
 from .iqi import IQI_STEPS
-from .train import RunConfig, train, load_model, validation_dataset, normalisation, seed_everything, save_weights, run_fingerprint
+from .config import RunConfig, Experiment
+from .train import train, load_model, load_trained, validation_dataset, normalisation, seed_everything, save_weights, run_fingerprint
 from .runs import atomic_write_json
-from .evaluate import FeatureCache, evaluate, choose_eta, variants_of, write_results, results_table, table_markdown, code_version
-from .data import repo_root
-from .prepare import repo_relative
+from .evaluate import FeatureCache, evaluate, choose_eta, unit_of, unit_runs, write_results, results_table, table_markdown
+from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
-__all__ = ['TRAINED', 'ETA_GRID', 'EFFECTS', 'PAPER_TABLE1', 'PAPER_ROOTS', 'EXPERIMENTS', 'Experiment', 'run_config',
-           'locate_model', 'read_timings', 'chosen_config', 'choose_config', 'train_model', 'select_eta_for_run',
-           'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'evaluate_untrained',
-           'unit_scores', 'effects_table', 'effects_markdown', 'collect', 'run_experiment', 'plot_effects',
-           'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'scaled', 'dry_run']
-
-# %% ../nbs/12_experiment.ipynb #06cee944
-TRAINED = ('Cos', 'F', 'F+SRP')   # one trained model per metric/SRP setting; IQI and "(sup)" are inference-time rows
-ETA_GRID = dict(absolute=(0.1, 1., 10., 30., 100., 300., 1e3, 3e3, 1e4),   # log-spaced: the useful scale depends on |P|
-                unit=(0.03, 0.1, 0.2, 0.3, 0.5, 1., 2.))                   # angle-like: transfers across models
-
-@dataclass
-class Experiment:
-    "One Table 1 experiment: which models to train, how to choose lr and eta, how to evaluate (saved as experiment.json)."
-    name:str                                 # a label (e.g. the benchmark)
-    config:RunConfig                         # shared by every trained model; variant, fold, seed and out are set per run
-    folds:tuple=(0, 1, 2, 3)                 # test folds
-    train_seeds:tuple=(0,)                   # one trained model per (variant, fold, training seed)
-    variants:tuple=TRAINED                   # trained models (subset of `TRAINED`)
-    lr_grid:tuple=()                         # candidate lrs, tried on fold 0's base-class validation; () keeps config.lr
-    search:tuple=()                          # RunConfig overrides tried with every lr (e.g. ({'train_stages': 0}, {'train_stages': 2}))
-    refine:tuple=()                          # second round: overrides tried at the first round's best lr, each merged into its overrides
-    lr_check_iters:int=60                    # iterations per candidate (lr x search)
-    lr_check_episodes:int=48                 # validation episodes per candidate
-    eval_seeds:tuple=(0, 1, 2, 3, 4)         # test episode seeds (the protocol's 5 runs)
-    n_episodes:int=1000                      # test episodes per seed
-    shots:tuple=(1,)                         # evaluation shots (models are trained with config.shot)
-    iqi_step:str='absolute'                  # IQI step kind ('absolute': eq. 12, 'unit': scale-free), see `srpnet.iqi`
-    etas:tuple|None=None                     # eta candidates (None: `ETA_GRID[iqi_step]`)
-    eta_episodes:int=300                     # base-class validation episodes for the eta choice
-    full_res:bool=True                       # score queries at their original label resolution
-    eta_per_fold:bool=False                  # choose eta on the first training seed's model of each (variant, fold), reuse it for the other seeds
-    untrained_seeds:tuple=()                 # training seeds whose untrained start F is evaluated too (does training help?); () none
-    results_dir:str='results/experiment'     # results, eta/lr choices, logs, timings (commit these)
-    runs_dir:str='runs/experiment'           # checkpoints (not committed)
-
-    def __post_init__(self):
-        if isinstance(self.config, dict): self.config = RunConfig(**self.config)
-        bad = [v for v in self.variants if v not in TRAINED]
-        if bad: raise ValueError(f"Experiment {self.name!r}: variants {bad} are not trained models; choose from {TRAINED}")
-        if self.iqi_step not in IQI_STEPS: raise ValueError(f"Experiment {self.name!r}: iqi_step must be one of {IQI_STEPS}")
-        self.untrained_seeds = tuple(self.untrained_seeds)
-        if set(self.untrained_seeds) - set(self.train_seeds):
-            raise ValueError(f"Experiment {self.name!r}: untrained_seeds {self.untrained_seeds} must be training seeds {self.train_seeds}")
-        for k in ('folds', 'train_seeds', 'eval_seeds', 'shots'):
-            v = tuple(getattr(self, k))
-            if not v or len(set(v)) != len(v): raise ValueError(f"Experiment {self.name!r}: {k} must be non-empty and distinct, got {v}")
-            setattr(self, k, v)
-        if self.n_episodes < 1 or self.eta_episodes < 1: raise ValueError(f"Experiment {self.name!r}: n_episodes and eta_episodes must be >= 1")
-        self.variants, self.lr_grid = tuple(self.variants), tuple(self.lr_grid)
-        self.search, self.refine = tuple(dict(s) for s in self.search), tuple(dict(s) for s in self.refine)
-        known = {f.name for f in fields(RunConfig)} - {'variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step'}
-        for s in self.search + self.refine:
-            if set(s) - known: raise ValueError(f"Experiment {self.name!r}: search overrides {sorted(set(s) - known)} are not RunConfig fields it may change")
-        self.etas = tuple(ETA_GRID[self.iqi_step] if self.etas is None else self.etas)
-
-    @property
-    def results(self) -> Path: return Path(self.results_dir)
-    @property
-    def runs(self) -> Path: return Path(self.runs_dir)
-
-    def to_dict(self) -> dict:
-        "The experiment as JSON-able data; folders relative to the repository when inside it"
-        return dict(asdict(self), config=self.config.record(), results_dir=repo_relative(self.results_dir), runs_dir=repo_relative(self.runs_dir))
-    def save(self):
-        "Write experiment.json, refusing a results folder that holds a different experiment (where it lives may differ)"
-        path = self.results/'experiment.json'
-        def what(d):   # what defines the results: not where they live, nor run-time choices (device, workers); new fields at defaults
-            d = json.loads(json.dumps(Experiment(**{k: v for k, v in d.items() if k in {f.name for f in fields(Experiment)}}).to_dict()))
-            d['config'] = {k: v for k, v in d['config'].items() if k not in ('out', 'device', 'workers')}
-            return {k: v for k, v in d.items() if k not in ('results_dir', 'runs_dir')}
-        if path.is_file() and what(json.loads(path.read_text())) != what(self.to_dict()):
-            raise ValueError(f"'{self.results}' holds a different experiment (experiment.json differs): "
-                             f"use another results_dir, or delete that folder to start over")
-        self.results.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(self.to_dict(), indent=1))
-    @classmethod
-    def load(cls, path) -> Experiment:
-        "The experiment saved in `path` (a results folder or its experiment.json)"
-        path = Path(path); path = path/'experiment.json' if path.is_dir() else path
-        if not path.is_file(): raise FileNotFoundError(f"no experiment at '{path}': pass a results folder holding experiment.json")
-        d = json.loads(path.read_text())
-        root = repo_root()                       # runs_dir is recorded relative to the repository: resolve it from anywhere
-        if root is not None and not Path(d['runs_dir']).is_absolute(): d['runs_dir'] = str(root/d['runs_dir'])
-        for k in ('root', 'out'):                # recorded relative to the repository (`RunConfig.record`)
-            if root is not None and d['config'].get(k) and not Path(d['config'][k]).is_absolute():
-                d['config'] = dict(d['config'], **{k: str(root/d['config'][k])})
-        return cls(**dict(d, results_dir=str(path.parent)))
+__all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'run_config', 'locate_model', 'read_timings', 'chosen_config', 'choose_config',
+           'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model',
+           'untrained_run', 'unit_scores', 'paired_effect', 'effects_table', 'effects_markdown', 'collect',
+           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary',
+           'experiment', 'scaled', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -115,6 +35,7 @@ def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
     return replace(exp.config, **chosen_config(exp), variant=variant, fold=fold, seed=seed,
                    out=str(exp.runs/variant/f'fold{fold}'/f'seed{seed}'))
 
+# %% ../nbs/12_experiment.ipynb #46991111
 def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'):
     "The trained model of (variant, fold, seed), with IQI's step and the eta chosen for it on validation (when chosen)"
     run = Path(run_config(exp, variant, fold, seed).out)
@@ -126,56 +47,50 @@ def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'
     if choice.is_file(): model.eta = json.loads(choice.read_text())['eta']
     return model
 
-try: import fcntl                    # file locks: parallel jobs add their timings to one file
-except ImportError: fcntl = None      # (Windows: none, so `run_experiment` runs one job at a time there)
-
+# %% ../nbs/12_experiment.ipynb #38541aea
 def read_timings(exp:Experiment) -> dict:
     "The stage wall times recorded so far, {key: seconds} from <results>/timings.json ({} before the first)"
     path = exp.results/'timings.json'
     return json.loads(path.read_text()) if path.is_file() else {}
 
+# %% ../nbs/12_experiment.ipynb #5c463af5
 def _timed(exp:Experiment, key:str, seconds:float):
-    "Add a wall time to <results>/timings.json: read and changed under an exclusive lock on the results folder, replaced whole"
-    exp.results.mkdir(parents=True, exist_ok=True)
-    lock = os.open(exp.results, os.O_RDONLY) if fcntl is not None else None   # the lock serialises the writers; the
-    try:                                                                       # atomic replace lets readers read unlocked
-        if lock is not None: fcntl.flock(lock, fcntl.LOCK_EX)
+    "Add a wall time to <results>/timings.json: read and changed under an exclusive `filelock` (in the runs folder), replaced whole"
+    exp.results.mkdir(parents=True, exist_ok=True); exp.runs.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(exp.runs/'.timings.lock'):    # serialises parallel jobs' writers; the atomic replace lets readers read unlocked
         t = read_timings(exp)
         t[key] = round(t.get(key, 0.) + seconds, 1)
         atomic_write_json(exp.results/'timings.json', t, indent=1)
-    finally:
-        if lock is not None: os.close(lock)
 
+# %% ../nbs/12_experiment.ipynb #39c2432e
 def _worker_init(threads:int): torch.set_num_threads(threads)
 
-def _job(name:str, exp:dict, *args):
-    "What a spawned process runs: `srpnet.experiment.<name>(Experiment(**exp), *args)`, all of it imported from the package"
+# %% ../nbs/12_experiment.ipynb #c06deb5a
+def _job(task:tuple) -> tuple:
+    "What a spawned process runs: (i, name, exp, args) -> (i, `srpnet.experiment.<name>(Experiment(**exp), *args)`), all imported from the package"
+    i, name, exp, args = task
     from srpnet import experiment as m
-    return getattr(m, name)(m.Experiment(**exp), *args)
+    return i, getattr(m, name)(m.Experiment(**exp), *args)
 
+# %% ../nbs/12_experiment.ipynb #d11d763f
 def _in_parallel(fn, # a function of this module taking (exp, *args)
                  tasks:list, # argument tuples, each starting with the `Experiment`
                  jobs:int=1): # processes; 1: run here, in order
     "Yield (i, fn(*tasks[i])) as each task finishes, in `jobs` spawned processes sharing this process's torch threads"
-    if jobs > 1 and fcntl is None: raise ValueError(f"jobs={jobs} needs file locks (fcntl), which this platform lacks: use jobs=1")
     if jobs <= 1 or len(tasks) <= 1:
         for i, t in enumerate(tasks): yield i, fn(*t)
         return
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     from srpnet.experiment import _job, _worker_init   # (not a notebook's copies: a spawned process can only import the package)
-    pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=mp.get_context('spawn'), initializer=_worker_init,
-                               initargs=(max(1, torch.get_num_threads() // jobs),))
+    pool = mp.get_context('spawn').Pool(min(jobs, len(tasks)), _worker_init, (max(1, torch.get_num_threads() // jobs),))
     try:
-        futures = {pool.submit(_job, fn.__name__, asdict(t[0]), *t[1:]): i for i, t in enumerate(tasks)}
-        for f in as_completed(futures): yield futures[f], f.result()
+        yield from pool.imap_unordered(_job, [(i, fn.__name__, asdict(t[0]), t[1:]) for i, t in enumerate(tasks)])
+        pool.close()
     except BaseException:      # a failed job or an interrupt stops the others at once (each resumes from its checkpoint)
-        if hasattr(pool, 'terminate_workers'): pool.terminate_workers()             # Python >= 3.14
-        else:
-            for proc in list((pool._processes or {}).values()): proc.terminate()  # earlier: its worker processes
-        raise
-    finally: pool.shutdown(wait=True, cancel_futures=True)
+        pool.terminate(); raise
+    finally: pool.join()
 
+# %% ../nbs/12_experiment.ipynb #93040bc7
 def _all_of(fn, tasks:list, jobs:int=1) -> list:
     "`_in_parallel`'s results in the order of `tasks`"
     out = dict(_in_parallel(fn, tasks, jobs))
@@ -187,6 +102,7 @@ def _choice_file(exp:Experiment) -> Path:
     path = exp.results/'config_choice.json'
     return path if path.is_file() or not (exp.results/'lr_choice.json').is_file() else exp.results/'lr_choice.json'
 
+# %% ../nbs/12_experiment.ipynb #89cc372e
 def chosen_config(exp:Experiment) -> dict:
     "What the experiment trains with beyond its config: {'lr': ..., **overrides} (run `choose_config` first when it has candidates)"
     if not exp.lr_grid and not exp.search: return dict(lr=exp.config.lr)
@@ -195,9 +111,11 @@ def chosen_config(exp:Experiment) -> dict:
     d = json.loads(path.read_text())
     return dict(lr=d['lr'], **d.get('overrides', {}))
 
+# %% ../nbs/12_experiment.ipynb #e40920da
 def _candidate_name(lr:float, overrides:dict) -> str:
     return '_'.join([f'lr{lr:g}'] + [f'{k}{overrides[k]}' for k in sorted(overrides)])
 
+# %% ../nbs/12_experiment.ipynb #91b2014c
 def _finished(run:Path, cfg:RunConfig) -> bool:
     "Whether `run` holds a finished run (model.pt) of `cfg`; a finished run of another configuration is an error"
     if not (run/'model.pt').is_file(): return False
@@ -205,6 +123,7 @@ def _finished(run:Path, cfg:RunConfig) -> bool:
         raise ValueError(f"'{run}' holds a finished run of another configuration: use another runs_dir, or delete that folder to train this one")
     return True
 
+# %% ../nbs/12_experiment.ipynb #cf5385e5
 def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progress:bool=False) -> dict:
     "Train F with `lr` and `overrides` on the first fold (resumable, in <runs>/lr_check/<name>); its best base-class validation mIoU"
     cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
@@ -218,6 +137,7 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
         return dict(row, val_miou=s['best_val_miou'], train_s=s['seconds'])
     except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
 
+# %% ../nbs/12_experiment.ipynb #73de9afd
 def choose_config(exp:Experiment, progress:bool=False,
                   jobs:int=1) -> dict: # processes sharing each round's candidates
     "Train F on the first fold per candidate (lr x search, then `refine` at the winner's lr); keep the best base-class validation mIoU"
@@ -254,7 +174,7 @@ def train_model(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool
 
 # %% ../nbs/12_experiment.ipynb #063dc959
 def select_eta_for_run(run, # a trained run folder
-                       etas:tuple=ETA_GRID['absolute'], # candidates
+                       etas:tuple=IQI_STEPS['absolute'].eta_grid, # candidates
                        n_episodes:int=300, # base-class validation episodes
                        iqi_step:str='absolute', # IQI step kind
                        device='cpu', progress:bool=False) -> dict: # the choice and the validation curve
@@ -267,6 +187,7 @@ def select_eta_for_run(run, # a trained run folder
                 scores=[[k, v] for k, v in sweep['scores'].items()], iqi_off=sweep['scores'][eta] <= sweep['no_iqi'],
                 split='base-class validation (val split of the other folds), model input resolution')
 
+# %% ../nbs/12_experiment.ipynb #ff2d2836
 def evaluate_run(run, # a trained run folder (model.pt, else checkpoint.pt)
                  seeds:tuple=(0, 1, 2, 3, 4), # test episode seeds
                  n_episodes:int=1000, # episodes per seed
@@ -279,49 +200,52 @@ def evaluate_run(run, # a trained run folder (model.pt, else checkpoint.pt)
     "Evaluate a trained run folder under the protocol, with the IQI settings given (recorded in the result's model_config)"
     run = Path(run); cfg = RunConfig.load(run)
     if shot: cfg = replace(cfg, shot=shot)
-    model = load_model(run, device)
+    model, _, weights = load_trained(run, device)   # model.pt, else checkpoint.pt
     if iqi_step is not None: model.iqi_step = iqi_step
     if eta is not None: model.eta = float(eta)
-    weights = run/'model.pt' if (run/'model.pt').is_file() else run/'checkpoint.pt'
     return evaluate(model, cfg, variants, seeds=seeds, n_episodes=n_episodes, full_res=full_res, checkpoint=weights,
                     config=cfg, progress=progress)
 
 # %% ../nbs/12_experiment.ipynb #ca8bf619
 def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=False) -> dict:
-    "`select_eta_for_run` for one trained model of the experiment, stored in <results>/eta/ (reused when present)"
-    path = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
+    "`select_eta_for_run` for one model of the experiment ('untrained': `untrained_run`'s), stored in <results>/eta/ or <results>/untrained/ (reused)"
+    untrained = variant == 'untrained'
+    path = exp.results/'untrained'/f'eta_fold{fold}_seed{seed}.json' if untrained else exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
     if path.is_file(): return json.loads(path.read_text())
-    first = exp.train_seeds[0]
-    if exp.eta_per_fold and seed != first:          # the same (variant, fold) trained from another seed: reuse the first seed's choice
+    first = (exp.untrained_seeds or (seed,))[0] if untrained else exp.train_seeds[0]
+    if exp.eta_per_fold and seed != first:          # the same model trained from another seed: reuse the first seed's choice
         res = dict(select_eta(exp, variant, fold, first, progress), seed=seed, chosen_on_seed=first)
         atomic_write_json(path, res, indent=1); return res
-    t0 = time.time()
-    res = dict(variant=variant, fold=fold, seed=seed, **select_eta_for_run(run_config(exp, variant, fold, seed).out, exp.etas,
-                                                                           exp.eta_episodes, exp.iqi_step, progress=progress))
+    t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
+    res = dict(variant='F (untrained)' if untrained else variant, fold=fold, seed=seed,
+               **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress))
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=1)
-    _timed(exp, f'eta_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)
+    if not untrained: _timed(exp, f'eta_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)   # (the untrained: in its evaluation's time)
     return res
 
 # %% ../nbs/12_experiment.ipynb #bd2030b3
 def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|None=None, progress:bool=False) -> dict:
-    "`evaluate_run` for one trained model of the experiment (IQI at its validation-chosen eta), stored in <results>/evals/"
-    shot = shot or exp.config.shot
-    path = exp.results/'evals'/f'{variant}_fold{fold}_seed{seed}_shot{shot}.json'
+    "`evaluate_run` for one model of the experiment (IQI at its validation-chosen eta), stored in <results>/evals/; `variant='untrained'`: \
+`untrained_run`'s F, its rows named '<row> (untrained)', stored in <results>/untrained/"
+    shot, untrained = shot or exp.config.shot, variant == 'untrained'
+    path = exp.results/'untrained'/f'F_fold{fold}_seed{seed}_shot{shot}.json' if untrained else exp.results/'evals'/f'{variant}_fold{fold}_seed{seed}_shot{shot}.json'
     if path.is_file(): return json.loads(path.read_text())
-    t0 = time.time()
-    eta = select_eta(exp, variant, fold, seed, progress)['eta'] if PRESETS[variant]['metric'] == 'fidelity' else None
-    res = evaluate_run(run_config(exp, variant, fold, seed).out, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta,
-                       iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
+    t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
+    eta = select_eta(exp, variant, fold, seed, progress)['eta'] if untrained or variant in IQI_MODELS else None
+    res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta, iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
+    if untrained: res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=None)
     _timed(exp, f'eval_{variant}_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
     return res
 
+# %% ../nbs/12_experiment.ipynb #10defa19
 def untrained_model(exp:Experiment, fold:int, seed:int=0) -> SRPNet:
     "F as training seed `seed` starts it on `fold`: exactly what `train` builds before its first step (eval mode)"
     cfg = run_config(exp, 'F', fold, seed)
     seed_everything(cfg.seed)
     return SRPNet(**cfg.model_kwargs()).eval()
 
+# %% ../nbs/12_experiment.ipynb #6161a909
 def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
     "`untrained_model` saved as a run folder <runs>/untrained/fold<k>/seed<s> (so eta choice and evaluation treat it like a trained one)"
     cfg = replace(run_config(exp, 'F', fold, seed), out=str(exp.runs/'untrained'/f'fold{fold}'/f'seed{seed}'))
@@ -332,70 +256,34 @@ def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
     save_weights(run/'model.pt', model, cfg, 0)
     return run
 
-def evaluate_untrained(exp:Experiment, fold:int, seed:int=0, shot:int|None=None, progress:bool=False) -> dict:
-    "The untrained F (and F+IQI at its own validation-chosen eta) under the same protocol, rows named 'F (untrained)', stored in <results>/untrained/"
-    shot = shot or exp.config.shot
-    path = exp.results/'untrained'/f'F_fold{fold}_seed{seed}_shot{shot}.json'
-    if path.is_file(): return json.loads(path.read_text())
-    t0, run = time.time(), untrained_run(exp, fold, seed)
-    eta_path = exp.results/'untrained'/f'eta_fold{fold}_seed{seed}.json'
-    first = exp.untrained_seeds[0] if exp.untrained_seeds else seed
-    if exp.eta_per_fold and seed != first and not eta_path.is_file():
-        evaluate_untrained(exp, fold, first, shot, progress)
-        atomic_write_json(eta_path, dict(json.loads((exp.results/'untrained'/f'eta_fold{fold}_seed{first}.json').read_text()),
-                                         seed=seed, chosen_on_seed=first), indent=1)
-    if not eta_path.is_file():
-        eta_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(eta_path, dict(variant='F (untrained)', fold=fold, seed=seed,
-                                         **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress)), indent=1)
-    res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=json.loads(eta_path.read_text())['eta'],
-                       iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
-    res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
-    atomic_write_json(path, res, indent=None)
-    _timed(exp, f'eval_untrained_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)
-    return res
-
 # %% ../nbs/12_experiment.ipynb #9d7c1797
-EFFECTS = {'F vs Cos': ('F', 'Cos'),                         # the fidelity metric
-           'SRP on the query': ('F+SRP', 'F'),               # self-regularisation, query score
-           'IQI': ('F+IQI', 'F'),                            # iterative query inference on F
-           'IQI on SRP': ('F+SRP+IQI', 'F+SRP'),
-           'full (F+SRP+IQI vs F)': ('F+SRP+IQI', 'F'),
-           'SRP on the support': ('F+SRP (sup)', 'F (sup)'), # self-regularisation, support self-segmentation
-           'support above query': ('F (sup)', 'F'),          # the gap SRP and IQI exploit
-           'training (F vs untrained F)': ('F', 'F (untrained)'),        # does episodic training help at all?
-           'training, with IQI': ('F+IQI', 'F+IQI (untrained)')}
-# Paper Table 1 (PASCAL-5i, ResNet-50, 1-way 1-shot), 4-fold mean mIoU %, quoted from the paper
-PAPER_TABLE1 = {'Cos': 53.6, 'F': 55.4, 'F+SRP': 59.7, 'F+IQI': 58.0, 'F+SRP+IQI': 61.5, 'F (sup)': 72.7, 'F+SRP (sup)': 80.2}
-
 def unit_scores(results:list, # `evaluate` results of one shot (any mix of models, folds and training seeds)
                 score:str='miou') -> dict: # {row: {(fold, train seed): mean over eval seeds, in %}}
     "Each Table 1 row's score per (fold, training seed) unit, averaged over the evaluation seeds"
-    rows = {}
-    for r in results:
-        unit = (r['fold'], (r.get('config') or {}).get('seed', 0))
-        for v, entry in r['variants'].items():
-            runs = entry['runs'].values()
-            rows.setdefault(v, {})[unit] = 100 * float(np.mean([x[score] for x in runs]))
-            if all('sup' in x for x in runs): rows.setdefault(f'{v} (sup)', {})[unit] = 100 * float(np.mean([x['sup'][score] for x in runs]))
-    return rows
+    return {v: {u: 100 * float(np.mean(x)) for u, x in units.items()} for v, units in unit_runs(results, score).items()}
 
+# %% ../nbs/12_experiment.ipynb #5304ed12
+def paired_effect(differences:list # paired differences, one per unit
+                 ) -> dict: # difference, std, ci95, n, verdict
+    "The mean of paired differences with its 95% CI (Student t); the verdict says whether the interval excludes 0"
+    s = mean_std_ci(differences); lo, hi = s['mean'] - s['ci95'], s['mean'] + s['ci95']
+    verdict = ('no interval (one unit)' if s['n'] < 2 else 'within noise' if not (lo > 0 or hi < 0)
+               else 'positive' if lo > 0 else 'negative')
+    return dict(difference=s['mean'], std=s['std'], ci95=s['ci95'], n=s['n'], verdict=verdict)
+
+# %% ../nbs/12_experiment.ipynb #1b7d7d16
 def effects_table(results:list, # `evaluate` results of one shot
                   score:str='miou') -> list: # one dict per effect: difference, std, ci95, n units, verdict, paper
-    "Each effect of `EFFECTS` as a paired difference over (fold, training seed) units, with its 95% CI (Student t)"
+    "Each effect of `srpnet.variants.EFFECTS` as a paired difference over (fold, training seed) units (`paired_effect`)"
     rows, table = unit_scores(results, score), []
     for name, (a, b) in EFFECTS.items():
         if a not in rows or b not in rows: continue
         units = sorted(set(rows[a]) & set(rows[b]))
-        s = mean_std_ci([rows[a][u] - rows[b][u] for u in units])
-        lo, hi = s['mean'] - s['ci95'], s['mean'] + s['ci95']
-        verdict = ('no interval (one unit)' if s['n'] < 2 else 'within noise' if not (lo > 0 or hi < 0)
-                   else 'positive' if lo > 0 else 'negative')
         paper = PAPER_TABLE1[a] - PAPER_TABLE1[b] if a in PAPER_TABLE1 and b in PAPER_TABLE1 else None
-        table.append(dict(effect=name, rows=f'{a} - {b}', difference=s['mean'], std=s['std'], ci95=s['ci95'], n=s['n'],
-                          verdict=verdict, paper=paper))
+        table.append(dict(effect=name, rows=f'{a} - {b}', **paired_effect([rows[a][u] - rows[b][u] for u in units]), paper=paper))
     return table
 
+# %% ../nbs/12_experiment.ipynb #33e5eae9
 def effects_markdown(table:list, digits:int=1) -> str:
     "A markdown table of `effects_table` rows"
     fmt = lambda x: '–' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:+.{digits}f}'
@@ -410,9 +298,8 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
     written = {}
     for shot in exp.shots:
         results = [json.loads(p.read_text()) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
-        unit = lambda r: (r['fold'], (r.get('config') or {}).get('seed', 0))
-        models = Counter(map(unit, results))
-        results = [r for r in results if models[unit(r)] == len(exp.variants)]   # units whose every model is evaluated
+        models = Counter(map(unit_of, results))
+        results = [r for r in results if models[unit_of(r)] == len(exp.variants)]   # units whose every model is evaluated
         if not results: continue
         untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
@@ -427,20 +314,19 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         written[shot] = out
     return written
 
+# %% ../nbs/12_experiment.ipynb #dc1b8d11
 def _first_seed_first(tasks:list, # argument tuples ending with a training seed
                       first) -> list: # that seed
     "[the tasks of seed `first`, the others]: run in this order, because with `eta_per_fold` the others reuse its eta"
     return [[t for t in tasks if (t[-1] == first) == phase] for phase in (True, False)]
 
-def _trained_unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
-    "One job of the pipeline: train (variant, fold, seed), choose its eta, evaluate it at every shot"
-    train_model(exp, variant, fold, seed)
+# %% ../nbs/12_experiment.ipynb #63e77618
+def _unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
+    "One job of the pipeline: train (variant, fold, seed) ('untrained': nothing to train), choose its eta, evaluate it at every shot"
+    if variant != 'untrained': train_model(exp, variant, fold, seed)
     return [evaluate_model(exp, variant, fold, seed, shot) for shot in exp.shots]
 
-def _untrained_unit(exp:Experiment, fold:int, seed:int) -> list:
-    "One job of the pipeline: the untrained start of (fold, seed), evaluated at every shot"
-    return [evaluate_untrained(exp, fold, seed, shot) for shot in exp.shots]
-
+# %% ../nbs/12_experiment.ipynb #4d12b582
 def run_experiment(exp:Experiment, # what to run
                    progress:bool=True, # a progress bar over the models
                    allow_dirty:bool=False, # allow writing results from code with uncommitted changes
@@ -454,15 +340,13 @@ def run_experiment(exp:Experiment, # what to run
     chosen = choose_config(exp, jobs=jobs); say(f"trains with {chosen}")
     units = [(seed, fold) for seed in exp.train_seeds for fold in exp.folds]
     bar, written = tqdm(total=len(units) * len(exp.variants), desc=exp.name, disable=not progress), {}
-    for tasks in _first_seed_first([(exp, variant, fold, seed) for seed, fold in units for variant in exp.variants], exp.train_seeds[0]):
-        for i, results in _in_parallel(_trained_unit, tasks, jobs):
+    trained = [(exp, variant, fold, seed) for seed, fold in units for variant in exp.variants]
+    untrained = [(exp, 'untrained', fold, seed) for seed, fold in units if seed in exp.untrained_seeds]   # after every trained unit
+    for tasks in _first_seed_first(trained, exp.train_seeds[0]) + _first_seed_first(untrained, (exp.untrained_seeds or (None,))[0]):
+        for i, results in _in_parallel(_unit, tasks, jobs):
             _, variant, fold, seed = tasks[i]
-            report(f"{variant} fold {fold} seed {seed}", results); bar.update(1)
+            report(f"{variant} fold {fold} seed {seed}", results); bar.update(int(variant != 'untrained'))
             written = collect(exp, allow_dirty)      # every finished model is in the tables at once
-    untrained = [(exp, fold, seed) for seed, fold in units if seed in exp.untrained_seeds]
-    for tasks in _first_seed_first(untrained, (exp.untrained_seeds or (None,))[0]):   # after every trained unit
-        for i, results in _in_parallel(_untrained_unit, tasks, jobs): report(f"untrained fold {tasks[i][1]} seed {tasks[i][2]}", results)
-    if untrained: written = collect(exp, allow_dirty)
     bar.close()
     _timed(exp, 'total_s', time.time() - t0)
     return written
@@ -483,6 +367,7 @@ def plot_effects(table:list, # `effects_table` rows
     ax.set_xlabel('mIoU difference (points), 95% CI'); ax.set_title(title or '', fontsize=9)
     return ax
 
+# %% ../nbs/12_experiment.ipynb #627024d1
 def plot_eta_curves(exp:Experiment, ax=None):
     "Base-class validation mIoU against eta for every model of the experiment (dashed: the same model without IQI)"
     import matplotlib.pyplot as plt
@@ -495,6 +380,7 @@ def plot_eta_curves(exp:Experiment, ax=None):
     ax.set_xlabel(f'eta ({exp.iqi_step} step)'); ax.set_ylabel('validation mIoU %'); ax.legend(fontsize=6)
     return ax
 
+# %% ../nbs/12_experiment.ipynb #f3b5c21f
 def plot_training_curves(exp:Experiment, ax=None, window:int=15):
     "Query loss of every trained model (rolling mean over `window` iterations), mean over folds and training seeds"
     import matplotlib.pyplot as plt, pandas as pd
@@ -507,6 +393,7 @@ def plot_training_curves(exp:Experiment, ax=None, window:int=15):
     ax.set_xlabel('iteration'); ax.set_ylabel('query loss'); ax.legend(fontsize=7)
     return ax
 
+# %% ../nbs/12_experiment.ipynb #ec52db4e
 def config_candidates(exp:Experiment):
     "The configuration check as a table: every candidate's round, lr, overrides, base-class validation mIoU % and training minutes"
     import pandas as pd
@@ -518,6 +405,7 @@ def config_candidates(exp:Experiment):
                  chosen=c['lr'] == d['lr'] and c.get('overrides', {}) == d.get('overrides', {})) for c in d.get('candidates', [])]
     return pd.DataFrame(rows)
 
+# %% ../nbs/12_experiment.ipynb #52a0ac41
 def summary(exp:Experiment) -> dict:
     "Scale and cost of an experiment, from its files: config, chosen lr, seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the pipeline's wall time (`wall_min`: less when jobs ran in parallel)"
     t = read_timings(exp)
@@ -527,7 +415,7 @@ def summary(exp:Experiment) -> dict:
         t = dict(t, lr_check_s=sum(c['train_s'] for c in cands))
     chosen = chosen_config(exp) if _choice_file(exp).is_file() or not (exp.lr_grid or exp.search) else {}
     c = replace(exp.config, **chosen)
-    n = 0 if c.freeze_stages else c.train_stages
+    n = c.train_stages
     trained = ('all layers' if n is None else '1x1 fusion conv only' if n == 0 else f'top {n} stage(s) + 1x1 fusion conv')
     return dict(backbone=f"{c.backbone} ({c.weights or 'random init'})", trained=trained + ('' if chosen or not exp.search else ' (to be chosen)'),
                 size_px=c.size, iterations=c.iters, lr=chosen.get('lr'),
@@ -539,12 +427,13 @@ def summary(exp:Experiment) -> dict:
 
 # %% ../nbs/12_experiment.ipynb #7ed76431
 def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -> Experiment:
-    cfg = RunConfig(dataset='synth5i', root=root, fold=0, backbone='lite0', weights='imagenet', freeze_stages=True, size=96,
+    cfg = RunConfig(dataset='synth5i', root=root, fold=0, backbone='lite0', weights='imagenet', train_stages=0, size=96,
                     iters=600, lr=1e-2, val_every=600, val_episodes=100, ckpt_every=600,
                     data_kwargs=dict(n_images=1000, n_val=300, image_size=160))
     return Experiment('quickstart', cfg, folds=(0,), n_episodes=300, eta_episodes=100, etas=(1., 10., 100., 300., 1e3, 3e3, 1e4),
                       results_dir=results_dir, runs_dir=runs_dir or str(Path(results_dir)/'runs'), **kw)
 
+# %% ../nbs/12_experiment.ipynb #f590962a
 def _cpu_table1(dataset:str, # the benchmark
                 refine:tuple, # the configuration check's second round
                 size:int=417, # input size (px)
@@ -562,6 +451,7 @@ def _cpu_table1(dataset:str, # the benchmark
 
 PAPER_ROOTS = dict(pascal5i='data/VOCdevkit/VOC2012', coco20i='data/coco')   # where srpnet_prepare puts them
 
+# %% ../nbs/12_experiment.ipynb #597fe637
 def _paper(dataset:str):
     def make(root=PAPER_ROOTS[dataset], results_dir=f'results/paper/{dataset}', runs_dir=f'runs/paper/{dataset}', **kw) -> Experiment:
         cfg = RunConfig(dataset=dataset, root=root, backbone='resnet50', weights='imagenet', size=417, iters=30_000, lr=1e-3,
@@ -579,6 +469,7 @@ EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i', _REF
                'synth5i': _cpu_table1('synth5i', _REFINE[:2], size=160, n_episodes=200, etas=(0.03, 0.1, 0.3, 1.)),
                'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
 
+# %% ../nbs/12_experiment.ipynb #d5e39492
 def experiment(name:str, # a key of `EXPERIMENTS`
                **kwargs) -> Experiment: # root, results_dir, runs_dir, or any `Experiment` field (e.g. train_seeds)
     "The named experiment, with its data root / output folders / fields overridden"
@@ -587,6 +478,7 @@ def experiment(name:str, # a key of `EXPERIMENTS`
     exp = EXPERIMENTS[name](**kwargs)
     return replace(exp, **fields_) if fields_ else exp
 
+# %% ../nbs/12_experiment.ipynb #45396794
 def scaled(exp:Experiment, # an experiment
            **config) -> Experiment: # RunConfig fields to change (iters, size, ...)
     "The same experiment with some `RunConfig` fields changed (e.g. a CPU dry run of a paper-scale experiment)"
@@ -597,7 +489,7 @@ def dry_run(exp:Experiment, # a (paper-scale) experiment
             results_dir, runs_dir, # where the dry run writes
             folds:tuple=(0, 3)) -> Experiment: # the same experiment at toy scale
     "`exp` shrunk to seconds on a CPU (same data, stages, shots and files): what CI runs in place of the GPU cells"
-    cfg = replace(exp.config, backbone='resnet18', weights=None, freeze_stages=False, size=32, iters=2, lr_step=None,
+    cfg = replace(exp.config, backbone='resnet18', weights=None, train_stages=None, size=32, iters=2, lr_step=None,
                   val_every=2, val_episodes=4, ckpt_every=2, device='cpu')
     return replace(exp, config=cfg, folds=folds, eval_seeds=(0,), n_episodes=2, eta_episodes=4, etas=exp.etas[::4],
                    lr_grid=exp.lr_grid[:2], lr_check_iters=2, lr_check_episodes=4, results_dir=str(results_dir), runs_dir=str(runs_dir))

@@ -5,6 +5,7 @@
 # %% ../nbs/05_iqi.ipynb #d58f32a0
 from __future__ import annotations
 from dataclasses import dataclass
+from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -13,7 +14,7 @@ from .similarity import logits, full_precision
 from .losses import support_loss, support_logits, foreground_iou, upsample_logits
 
 # %% auto #0
-__all__ = ['IQI_STEPS', 'DEFAULT_ETA', 'IQIResult', 'fuse_scores', 'iterative_query_inference']
+__all__ = ['IQI_STEPS', 'IQIResult', 'fuse_scores', 'StepRule', 'iterative_query_inference']
 
 # %% ../nbs/05_iqi.ipynb #f77eb9d1
 @dataclass
@@ -39,33 +40,48 @@ def fuse_scores(probs:list, # N tensors [Q,P,H,W]: softmax probabilities of each
     weights = torch.where(rho.sum() > 0, rho, torch.full_like(rho, 1 / len(rho)))
     return sum(w * p for w, p in zip(weights, probs)), weights
 
-# %% ../nbs/05_iqi.ipynb #a10b3f4d
-IQI_STEPS = ('absolute', 'unit')                 # eq. 12 on P as printed | the same step on P/|P|, renormalised
-DEFAULT_ETA = dict(absolute=500., unit=0.3)      # placeholders, per step kind: choose eta on base-class validation
+# %% ../nbs/05_iqi.ipynb #29506eed
+@dataclass(frozen=True)
+class StepRule:
+    "An IQI step rule: where the prototypes live (`project`, applied to P_0 and after each step), its placeholder eta and the eta grid searched on validation."
+    project: Callable       # prototypes [C+1,D] -> prototypes: identity (eq. 12 as printed) or a renormalisation
+    default_eta: float      # placeholder step size before eta is chosen on base-class validation
+    eta_grid: tuple         # candidate etas for `srpnet.evaluate.choose_eta`
 
+    def step(self, protos:Tensor, grad:Tensor, eta:float) -> Tensor: # the next prototypes, eq. 12 then `project`
+        return self.project(protos - eta * grad)
+
+IQI_STEPS = {   # adding a rule = one entry here
+    'absolute': StepRule(lambda p: p, 500., (0.1, 1., 10., 30., 100., 300., 1e3, 3e3, 1e4)),  # eq. 12 on P; log grid: scale depends on |P|
+    'unit': StepRule(lambda p: F.normalize(p, dim=1), 0.3, (0.03, 0.1, 0.2, 0.3, 0.5, 1., 2.))}  # on P/|P|: angle-like, transfers
+
+
+# %% ../nbs/05_iqi.ipynb #a10b3f4d
 def _check_iqi_inputs(query_feats, support_feats, support_labels, n_iter, step):
     if n_iter < 1: raise ValueError(f"iterative_query_inference: n_iter must be >= 1, got {n_iter}")
-    if step not in IQI_STEPS: raise ValueError(f"iterative_query_inference: unknown step {step!r}: choose one of {IQI_STEPS}")
+    if step not in IQI_STEPS: raise ValueError(f"iterative_query_inference: unknown step {step!r}: choose one of {list(IQI_STEPS)}")
     if query_feats.ndim != 4 or support_feats.ndim != 5 or support_labels.ndim != 4 or query_feats.shape[1] != support_feats.shape[2] \
             or support_feats.shape[:2] != support_labels.shape[:2]:
         raise ValueError(f"iterative_query_inference: expected query_feats [Q,D,h,w], support_feats [C,K,D,h,w], support_labels "
                          f"[C,K,H,W] with matching D and C,K, got {tuple(query_feats.shape)}, {tuple(support_feats.shape)}, "
                          f"{tuple(support_labels.shape)}")
 
+# %% ../nbs/05_iqi.ipynb #951d2f0f
 def iterative_query_inference(query_feats:Tensor, # [Q,D,h,w] query features
                               support_feats:Tensor, # [C,K,D,h,w] support features
                               support_labels:Tensor, # [C,K,H,W] episode labels (way c labelled c, 0 background, 255 ignore)
                               out_size:tuple|None=None, # (H, W) of the fused scores; default: the support label size
                               n_iter:int=5, # N, the number of collected prototype sets
-                              eta:float|None=None, # step size (None: `DEFAULT_ETA[step]`)
+                              eta:float|None=None, # step size (None: the rule's `default_eta`)
                               alpha:float=20., # amplification factor of the softmax
                               metric:str='fidelity', # 'cosine' or 'fidelity'
-                              step:str='absolute', # 'absolute': eq. 12 on P; 'unit': on P/|P|, renormalised (scale-free)
+                              step:str='absolute', # a key of `IQI_STEPS`: 'absolute' (eq. 12 on P) or 'unit' (on P/|P|, scale-free)
                               ignore_index:int=255, # label value excluded from L_sup and the IoU
                              ) -> IQIResult:
     "Collect P_1..P_N by gradient steps on L_sup (eq. 12) and fuse their query predictions weighted by support IoU (eq. 13)."
     _check_iqi_inputs(query_feats, support_feats, support_labels, n_iter, step)
-    eta = DEFAULT_ETA[step] if eta is None else float(eta)
+    rule = IQI_STEPS[step]
+    eta = rule.default_eta if eta is None else float(eta)
     n_ways, out_size = support_feats.shape[0], tuple(out_size or support_labels.shape[-2:])
     collected, losses, ious = [], [], []
     with torch.inference_mode(False), torch.enable_grad(), torch.autocast(query_feats.device.type, enabled=False):
@@ -73,7 +89,7 @@ def iterative_query_inference(query_feats:Tensor, # [Q,D,h,w] query features
         support_unit = F.normalize(full_precision(support_feats.detach()).clone(), dim=2)
         labels = support_labels.clone()
         protos = extract_prototypes(full_precision(support_feats.detach()).clone(), labels).detach()      # P_0
-        if step == 'unit': protos = F.normalize(protos, dim=1)
+        protos = rule.project(protos)
         for n in range(n_iter + 1):
             protos.requires_grad_(True)
             s_logits = upsample_logits(support_logits(support_unit, protos, metric, alpha, unit_feats=True), labels.shape[-2:])
@@ -83,8 +99,7 @@ def iterative_query_inference(query_feats:Tensor, # [Q,D,h,w] query features
             if n > 0: collected.append(protos.detach())
             if n < n_iter:
                 grad, = torch.autograd.grad(loss, protos)
-                protos = (protos - eta * grad).detach()                               # eq. 12
-                if step == 'unit': protos = F.normalize(protos, dim=1)
+                protos = rule.step(protos, grad, eta).detach()                        # eq. 12 (+ the rule's projection)
         with torch.no_grad():
             query_unit = F.normalize(full_precision(query_feats.detach()), dim=1)
             probs = [upsample_logits(logits(query_unit, p, metric, alpha, unit_feats=True), out_size).softmax(1) for p in collected]

@@ -21,6 +21,7 @@ def upsample_logits(logits:Tensor, # [B,P,h,w] logits on the feature grid
     if tuple(logits.shape[-2:]) == size: return logits
     return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
 
+# %% ../nbs/04_losses.ipynb #04425107
 def seg_loss(logits:Tensor, # [B,P,h,w] logits alpha*D (any spatial size)
              labels:Tensor, # [B,H,W] int64 labels in 0..P-1, or ignore_index
              ignore_index:int=255, # label value excluded from the loss
@@ -45,6 +46,7 @@ def support_logits(support_feats:Tensor, # [C,K,D,h,w] support features
         raise ValueError(f"support_logits: expected support_feats [C,K,D,h,w], got {tuple(support_feats.shape)}")
     return logits(support_feats.flatten(0, 1), protos, metric, alpha, unit_feats)
 
+# %% ../nbs/04_losses.ipynb #7cda12c8
 def support_loss(s_logits:Tensor, # [C*K,C+1,h,w] `support_logits(...)` (feature grid or already upsampled)
                  support_labels:Tensor, # [C,K,H,W] episode labels (way c labelled c, 0 background, 255 ignore)
                  ignore_index:int=255, # label value excluded from the loss

@@ -4,11 +4,11 @@
 
 # %% ../nbs/13_runs.ipynb #65f1836c
 from __future__ import annotations
-import csv, errno, fcntl, io, json, os, pickle, secrets, socket, time, warnings, zipfile
+import csv, errno, io, json, os, pickle, secrets, socket, time, warnings, zipfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-import torch
+import filelock, torch
 
 # %% auto #0
 __all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_bytes',
@@ -16,7 +16,7 @@ __all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atom
            'prepare_run_folder', 'open_run', 'AppendLog', 'load_checkpoint_file', 'state_dict_mismatch']
 
 # %% ../nbs/13_runs.ipynb #580d98d0
-TMP_PATTERN = '.*.tmp'   # hidden temporary files of `atomic_write` (and of srpnet.train.atomic_save)
+TMP_PATTERN = '.*.tmp'   # hidden temporary files of `atomic_write` and `atomic_torch_save`
 
 def fsync_dir(folder):
     "fsync a folder so that a rename or a new file in it survives a power cut (no-op where unsupported)"
@@ -68,40 +68,39 @@ class RunLocked(RuntimeError):
     "Another process is writing the run folder"
 
 class RunLock:
-    "Exclusive lock on a run folder (`<folder>/.lock`); use as a context manager or call `acquire`/`release`"
+    "Exclusive lock on a run folder (`<folder>/.lock`, holder in `<folder>/.lock.pid`); a context manager, or `acquire`/`release`"
     def __init__(self, folder): # the run folder (created when missing)
-        self.folder, self.path, self.fd = Path(folder), Path(folder)/'.lock', None
+        self.folder = Path(folder)
+        self.path, self.pid_file = self.folder/'.lock', self.folder/'.lock.pid'
+        self.lock = filelock.FileLock(self.path, timeout=0, thread_local=False)
 
     def holder(self) -> str:
-        "Who holds the lock, as written in the lock file ('pid ... on host ... since ...')"
-        try: info = json.loads(self.path.read_text() or '{}')
+        "Who holds the lock, as its holder wrote it ('pid ... on host ... since ...')"
+        try: info = json.loads(self.pid_file.read_text() or '{}')
         except (OSError, ValueError): info = {}
         if not info: return 'another process (no holder information yet)'
         return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
 
     def acquire(self) -> RunLock:
         "Take the lock or raise `RunLocked` at once"
-        if self.fd is not None: return self
+        if self.locked: return self
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        try: self.lock.acquire()
+        except filelock.Timeout:
             raise RunLocked(f"run folder '{self.folder}' is in use by {self.holder()}: wait for that run to end "
                             f"(or stop it), or write to another folder") from None
         info = dict(pid=os.getpid(), host=socket.gethostname(), since=datetime.now().isoformat(timespec='seconds'))
-        os.ftruncate(fd, 0); os.pwrite(fd, (json.dumps(info) + '\n').encode(), 0)
-        self.fd = fd
+        self.pid_file.write_text(json.dumps(info) + '\n')
         return self
 
     def release(self):
         "Drop the lock (also done by the OS when the process ends)"
-        if self.fd is None: return
-        try: os.ftruncate(self.fd, 0)
-        finally: fcntl.flock(self.fd, fcntl.LOCK_UN); os.close(self.fd); self.fd = None
+        if not self.locked: return
+        try: self.pid_file.unlink(missing_ok=True)
+        finally: self.lock.release()
 
     @property
-    def locked(self) -> bool: return self.fd is not None
+    def locked(self) -> bool: return self.lock.is_locked
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
     def __repr__(self): return f"RunLock('{self.folder}', {'held' if self.locked else 'free'})"

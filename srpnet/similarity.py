@@ -18,6 +18,7 @@ def full_precision(x:Tensor # any tensor
     "Lift bf16/fp16 tensors to fp32 (the method's precision); fp32, fp64 and integer tensors pass unchanged."
     return x.float() if x.is_floating_point() and x.dtype not in (torch.float32, torch.float64) else x
 
+# %% ../nbs/03_similarity.ipynb #396cee49
 def cosine(feats:Tensor, # [B,D,h,w] feature maps
            protos:Tensor, # [P,D] prototypes
            eps:float=1e-8, # lower bound on the norms: zero vectors give 0
@@ -32,6 +33,7 @@ def cosine(feats:Tensor, # [B,D,h,w] feature maps
         if not unit_feats: feats = F.normalize(feats, dim=1, eps=eps)
         return torch.einsum('bdhw,pd->bphw', feats, F.normalize(protos, dim=1, eps=eps))
 
+# %% ../nbs/03_similarity.ipynb #907eaa7f
 def fidelity(feats:Tensor, # [B,D,h,w] feature maps
              protos:Tensor, # [P,D] prototypes
              eps:float=1e-8, # lower bound on the norms: zero vectors give 0

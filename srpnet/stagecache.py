@@ -5,7 +5,9 @@
 # %% ../nbs/07a_stagecache.ipynb #f26834ec
 from __future__ import annotations
 import hashlib
-from collections import OrderedDict
+import math
+
+import cachetools
 import torch
 from torch import Tensor
 
@@ -37,25 +39,30 @@ def _nbytes(entry) -> int: # a tensor, or a dict of tensors
     tensors = entry.values() if isinstance(entry, dict) else [entry]
     return sum(t.numel() * t.element_size() for t in tensors)
 
-class StageStore:
+class StageStore(cachetools.LRUCache):
     "Tensors (or dicts of tensors) by key on the host, least recently used evicted beyond `max_bytes` (also `FeatureCache`'s store)."
     def __init__(self, max_bytes:int|None=8 * 2**30): # host memory budget (None: unbounded)
-        self.entries, self.max_bytes = OrderedDict(), max_bytes
-        self.nbytes = self.peak_bytes = self.evictions = 0
-    def __contains__(self, key): return key in self.entries
-    def __len__(self): return len(self.entries)
-    def get(self, key) -> dict:
-        self.entries.move_to_end(key); return self.entries[key]     # most recently used last
-    def clear(self): self.entries.clear(); self.nbytes = 0
+        super().__init__(math.inf if max_bytes is None else max_bytes, getsizeof=_nbytes)
+        self.max_bytes, self.peak_bytes, self.evictions = max_bytes, 0, 0
+    @property
+    def nbytes(self) -> int: return self.currsize
+    def popitem(self):
+        self.evictions += 1; return super().popitem()
     def put(self, key, entry):
-        self.entries[key] = entry; self.nbytes += _nbytes(entry); self.peak_bytes = max(self.peak_bytes, self.nbytes)
-    def evict(self, keep:set=frozenset()):
-        "Drop least recently used entries until within budget (never those in `keep`)"
-        for key in list(self.entries):
-            if self.max_bytes is None or self.nbytes <= self.max_bytes: break
-            if key in keep: continue
-            self.nbytes -= _nbytes(self.entries.pop(key)); self.evictions += 1
+        "Store `entry` (one larger than the whole budget is not kept: it is computed again when needed)"
+        if _nbytes(entry) <= self.maxsize: self[key] = entry; self.peak_bytes = max(self.peak_bytes, self.currsize)
+    def fetch(self, keys:list, # the keys wanted (repeats allowed)
+              compute, # list of missing keys -> their entries
+              batch_size:int=8) -> tuple: # (entries in the order of `keys`, how many were computed)
+        "The entries of `keys`: cached ones (now most recently used), the others computed in batches and stored"
+        got = {k: self[k] for k in dict.fromkeys(keys) if k in self}
+        missing = [k for k in dict.fromkeys(keys) if k not in got]
+        for b in range(0, len(missing), batch_size):
+            chunk = missing[b:b + batch_size]
+            for k, entry in zip(chunk, compute(chunk)): got[k] = entry; self.put(k, entry)
+        return [got[k] for k in keys], len(missing)
 
+# %% ../nbs/07a_stagecache.ipynb #5137de60
 class StoreStats:
     "Byte accounting of a cache that keeps its entries in `self.store` (a `StageStore`)"
     @property
@@ -72,6 +79,7 @@ def shared_stores() -> dict:
     "The process-wide stores of `StageCache(shared=True)`, by (weights fingerprint, dtype); `.clear()` it to free them"
     return _SHARED
 
+# %% ../nbs/07a_stagecache.ipynb #960fc37b
 class StageCache(StoreStats):
     "The outputs of a backbone's frozen lower stages per (dataset, image id, flip), on the host, LRU within `max_bytes`."
     def __init__(self, backbone, # a `PyramidBackbone` whose lower stages are frozen (`train_stages` set)
@@ -107,18 +115,12 @@ class StageCache(StoreStats):
                       ) -> dict: # {stage: [N,C_s,h_s,w_s]} float32 on `device`
         "The lower stages' outputs for `keys` (computed for those not cached yet)"
         sig = dataset_signature(dataset)
-        full = [(sig, i, bool(f)) for i, f in keys]
-        missing = list(dict.fromkeys(k for k in full if k not in self.store))
-        self.hits += len(full) - len(missing)
-        for b in range(0, len(missing), self.batch_size):
-            chunk = missing[b:b + self.batch_size]
+        def compute(chunk):
             out = self.lower(torch.stack([dataset.load_image(i, f) for _, i, f in chunk]).to(self.device))
-            for j, key in enumerate(chunk):
-                self.store.put(key, {n: t[j].to('cpu', self.dtype).clone() for n, t in out.items()}); self.computed += 1
-        entries = [self.store.get(k) for k in full]
-        feats = {n: torch.stack([e[n] for e in entries]).to(self.device, torch.float32) for n in entries[0]}
-        self.store.evict(set(full))
-        return feats
+            return [{n: t[j].to('cpu', self.dtype).clone() for n, t in out.items()} for j in range(len(chunk))]
+        entries, computed = self.store.fetch([(sig, i, bool(f)) for i, f in keys], compute, self.batch_size)
+        self.hits += len(keys) - computed; self.computed += computed
+        return {n: torch.stack([e[n] for e in entries]).to(self.device, torch.float32) for n in entries[0]}
 
     def embed(self, dataset, # as for `lower_features`
               keys:list # [(image_id, flip)]

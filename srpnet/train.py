@@ -14,98 +14,19 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
 from .stagecache import StageCache, module_fingerprint
-from .model import SRPNet, SRPNetOutput, PRESETS
+from .model import SRPNet, SRPNetOutput, upgrade_config
 from .losses import foreground_iou
 from . import data as srpdata
-from .datasets import DATASETS as DATASET_REGISTRY, dataset_class
+from .datasets import open_dataset
+from .config import RunConfig
 from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
 # %% auto #0
-__all__ = ['DATASETS', 'param_fingerprint', 'TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'RunConfig', 'normalisation',
-           'make_dataset', 'BaseClassEpisodes', 'validation_dataset', 'seed_everything', 'rng_state', 'set_rng_state',
-           'atomic_save', 'weights_file', 'load_trained', 'load_model', 'NonFiniteLoss', 'default_workers',
-           'resolve_device', 'episode_forward', 'save_weights', 'stage_cache', 'validate', 'run_fingerprint', 'train',
-           'train_folds']
-
-# %% ../nbs/08_train.ipynb #108a0645
-DATASETS = tuple(DATASET_REGISTRY)   # the names of srpnet.datasets' registry
-
-@dataclass
-class RunConfig:
-    "Everything that defines a training run (saved as `config.json` in the run folder)."
-    dataset:str='synth5i'        # 'synth5i' | 'davis5i' | 'pascal5i' | 'coco20i'
-    root:str|None=None           # dataset root; None: synth5i -> generated under <repo>/data/synth5i, davis5i -> srpnet.datasets.find_davis()
-    fold:int=0                   # test fold 0..3 (training uses the other classes)
-    shot:int=1                   # K support images per way
-    way:int=1                    # C classes per episode
-    backbone:str='resnet50'      # 'resnet50' | 'resnet18' | 'lite0'
-    weights:str|None='imagenet'  # None (random init) | 'imagenet' | path of a state dict
-    freeze_stages:bool=False     # train only the backbone's 1x1 fusion conv (cheap CPU fine-tuning of pretrained stages)
-    train_stages:int|None=None   # train only the top n backbone stages + the fusion conv (None: all stages train)
-    output_stride:int|None=None  # backbone output stride 8/16/32 by dilation (None: the backbone's default)
-    cache_features:bool=True     # with frozen lower stages (train_stages set): compute their outputs once per (image, flip), reuse them
-    cache_fp16:bool=False        # keep the cached stage outputs in float16 (half the memory; its rounding changes results slightly)
-    cache_gib:float=8.           # host memory for cached stage outputs (least recently used evicted beyond it)
-    size:int=417                 # model input size (square)
-    variant:str='F+SRP'          # a Table 1 variant (`srpnet.model.PRESETS`); metric/srp below override it
-    metric:str|None=None         # 'cosine' | 'fidelity' (None: the variant's)
-    srp:bool|None=None           # support loss on/off (None: the variant's)
-    alpha:float=20.              # logit scale
-    eta:float|None=None          # IQI step (None: the model's default); choose it with `srpnet.evaluate.choose_eta`
-    iters:int=30_000             # training iterations (one episode per process each)
-    lr:float=1e-3                # initial learning rate
-    momentum:float=0.9
-    weight_decay:float=5e-4
-    lr_step:int|None=None        # multiply the rate by lr_gamma every lr_step iterations (None: iters // 3)
-    lr_gamma:float=0.1
-    val_every:int=1000           # validate on base-class episodes every N iterations (0: never)
-    val_episodes:int=200         # episodes per validation
-    ckpt_every:int=1000          # write checkpoint.pt every N iterations (and at the end)
-    seed:int=0                   # seeds model init, episode sampling and every RNG
-    device:str='auto'            # 'auto' (CUDA if available) | 'cpu' | 'cuda' | 'cuda:1'
-    precision:str='auto'         # 'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'
-    workers:int|None=None        # DataLoader worker processes (None: `default_workers(device)`: 0 on CPU, up to 8 on CUDA)
-    out:str='runs/run'           # run folder
-    data_kwargs:dict=field(default_factory=dict)  # extra dataset arguments (synth5i: n_images, n_val, image_size, data_seed)
-
-    def __post_init__(self):
-        if self.dataset not in DATASETS: raise ValueError(f"unknown dataset {self.dataset!r}: choose one of {list(DATASETS)}")
-        if self.variant not in PRESETS: raise ValueError(f"unknown variant {self.variant!r}: choose one of {list(PRESETS)}")
-        if self.precision not in ('auto', 'bf16', 'fp32'): raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', not {self.precision!r}")
-        if self.iters < 1: raise ValueError(f"iters must be >= 1 (got {self.iters})")
-
-    @property
-    def milestone_step(self) -> int: return self.lr_step or max(1, self.iters // 3)
-
-    def model_kwargs(self) -> dict:
-        "Arguments of `SRPNet(...)` for this run: the variant's switches, with metric/srp/eta overrides."
-        kw = dict(PRESETS[self.variant], backbone=self.backbone, weights=self.weights, alpha=self.alpha)
-        if self.freeze_stages: kw['freeze_stages'] = True
-        if self.train_stages is not None: kw['train_stages'] = self.train_stages
-        if self.output_stride is not None: kw['output_stride'] = self.output_stride
-        if self.metric is not None: kw['metric'] = self.metric
-        if self.srp is not None: kw['srp'] = self.srp
-        if self.eta is not None: kw['eta'] = self.eta
-        return kw
-
-    def record(self) -> dict:
-        "The config as results record it: `root` and `out` relative to the repository (never this machine's absolute paths)"
-        from srpnet.prepare import repo_relative
-        return dict(asdict(self), root=repo_relative(self.root) if self.root else None, out=repo_relative(self.out))
-
-    def save(self, path): atomic_write_json(path, asdict(self))   # temp file + rename: never half-written
-
-    @classmethod
-    def load(cls, path) -> RunConfig:
-        "Read a config written by `save` (a JSON object of RunConfig fields)"
-        path = Path(path)
-        if path.is_dir(): path = path/'config.json'
-        if not path.is_file(): raise FileNotFoundError(f"run config not found: '{path}' (a run folder or its config.json)")
-        d = json.loads(path.read_text())
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown: raise ValueError(f"'{path}' has unknown RunConfig fields {sorted(unknown)}")
-        return cls(**d)
+__all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset',
+           'seed_everything', 'rng_state', 'set_rng_state', 'weights_file', 'load_trained', 'load_model',
+           'NonFiniteLoss', 'default_workers', 'resolve_device', 'episode_forward', 'save_weights', 'stage_cache',
+           'validate', 'run_fingerprint', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #d8ab8fa0
 def normalisation(model) -> tuple:
@@ -120,16 +41,10 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
                  fold:int|None=None, # fold (None: config.fold)
                  shot:int|None=None, # shots (None: config.shot)
                  mean:tuple=srpdata.IMAGENET_MEAN, std:tuple=srpdata.IMAGENET_STD): # input normalisation
-    "The `srpnet.datasets` episode dataset named by `config`"
-    kw = dict(fold=config.fold if fold is None else fold, split=split, shot=config.shot if shot is None else shot,
-              way=config.way, n_episodes=n_episodes, seed=config.seed if seed is None else seed, size=config.size,
-              mean=mean, std=std, **config.data_kwargs)
-    if config.dataset == 'synth5i': return dataset_class('synth5i')(root=config.root, **kw)   # builds the tree on first use
-    if config.dataset == 'davis5i':
-        return dataset_class('davis5i')(config.root, **kw)        # root None: `srpnet.datasets.find_davis()`
-    if config.root is None and config.dataset in ('pascal5i', 'coco20i'):
-        raise ValueError(f"dataset {config.dataset!r} needs root= (see srpnet_prepare)")
-    return dataset_class(config.dataset)(config.root, **kw)
+    "The `srpnet.datasets` episode dataset named by `config` (`open_dataset`: its root, or the registry's default)"
+    return open_dataset(config.dataset, config.root, fold=config.fold if fold is None else fold, split=split,
+                        shot=config.shot if shot is None else shot, way=config.way, n_episodes=n_episodes,
+                        seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std, **config.data_kwargs)
 
 class BaseClassEpisodes(torch.utils.data.Dataset):
     "Episodes of several datasets interleaved (episode i comes from dataset i % n); same image ids in all."
@@ -178,12 +93,6 @@ def set_rng_state(state:dict):
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
-def atomic_save(obj, path):
-    "torch.save to a hidden temporary file next to `path`, fsync, os.replace it into place (`srpnet.runs.atomic_torch_save`)"
-    return atomic_torch_save(obj, path)
-
-param_fingerprint = module_fingerprint   # sha256 of all parameters and buffers (`srpnet.stagecache`, which keys its stores by it)
-
 def weights_file(path) -> Path:
     "The weights file of `path`: a run folder's model.pt (a finished run), else its checkpoint.pt; a file as given"
     path = Path(path)
@@ -202,7 +111,8 @@ def load_trained(path, # a run folder (model.pt, else checkpoint.pt) or a .pt fi
     state = load_checkpoint_file(path)   # one-line errors for empty, truncated, foreign or unsafe files
     if not isinstance(state['model_config'], dict) or not isinstance(state['model'], dict):
         raise ValueError(f"'{path}' is not a srpnet weights file: its model or model_config is not a dict")
-    try: model = SRPNet(**{**state['model_config'], 'weights': None})   # the weights come from the file
+    config = dict(upgrade_config(state['model_config']), weights=None) # the weights come from the file
+    try: model = SRPNet(**config)
     except (TypeError, ValueError, KeyError) as e:
         raise ValueError(f"'{path}' describes a model this srpnet cannot build ({type(e).__name__}: {e})") from None
     mismatch = state_dict_mismatch(model.state_dict(), state['model'])
@@ -211,7 +121,7 @@ def load_trained(path, # a run folder (model.pt, else checkpoint.pt) or a .pt fi
                          f"config describes: {mismatch}; was the file edited or written by another version?")
     model.load_state_dict(state['model'])
     run_config = state.get('run_config') or state.get('config') or {}
-    return model.to(device).eval(), dict(run_config), path
+    return model.to(device).eval(), upgrade_config(run_config), path
 
 def load_model(path, # a run folder (reads model.pt, else checkpoint.pt) or a .pt file written by `train`
                device='cpu') -> SRPNet:
@@ -422,7 +332,7 @@ def train(config:RunConfig, # the run
                 bar.set_postfix(loss=f'{net_loss:.3f}', val_miou=f"{scores['miou']:.3f}")
                 if scores['miou'] > best: best = scores['miou']; save_weights(run/'best.pt', model, config, done, val=scores)
             if done % config.ckpt_every == 0 or done == config.iters: save_checkpoint(done)
-        fingerprints = _gather(param_fingerprint(model), world)
+        fingerprints = _gather(module_fingerprint(model), world)
         if rank == 0:
             summary = dict(iterations=config.iters, resumed_from=start, seconds=round(time.time() - t_start, 2),
                            last_loss=net_loss, best_val_miou=best, world_size=world, rank_fingerprints=fingerprints,
