@@ -8,6 +8,7 @@ import math
 import numpy as np
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FewShotMeter', 'mean_std_ci']
@@ -21,9 +22,8 @@ class FewShotMeter:
         self.class_ids = list(range(1, classes + 1)) if isinstance(classes, int) else [int(c) for c in classes]
         if not self.class_ids: raise ValueError("FewShotMeter needs at least one class (got an empty list)")
         self.ignore_index, self._row = ignore_index, {c: i for i, c in enumerate(self.class_ids)}
-        n = len(self.class_ids)
         # per class: intersection, union, |pred|, |label|, number of episodes (float64: exact up to 2^53 pixels)
-        self.counts = torch.zeros(n, 5, dtype=torch.float64)
+        self.counts = torch.zeros(len(self.class_ids), 5, dtype=torch.float64)
         self.background = torch.zeros(2, dtype=torch.float64)   # accumulated background intersection, union
         self.episode_ious = []                                   # foreground IoU of each update, in order
 
@@ -47,52 +47,62 @@ class FewShotMeter:
         self.background += torch.tensor([(pb & yb).sum().item(), (pb | yb).sum().item()], dtype=torch.float64)
         self.episode_ious.append(inter / union if union > 0 else float('nan'))
 
-    def update_episode(self,
-                       pred:Tensor,     # [H,W] C-way prediction, values 0..C
-                       label:Tensor,    # [H,W] C-way label, values 0..C and `ignore_index`
-                       class_ids:list): # the C dataset class ids, way c = class_ids[c-1]
-        "Add a C-way episode: one binary update per way."
-        ignore = label == self.ignore_index
-        for way, class_id in enumerate(class_ids, start=1):
-            binary_label = torch.where(ignore, torch.full_like(label, self.ignore_index), (label == way).long())
-            self.update((pred == way).long(), binary_label, class_id)
-
-    @property
-    def seen(self) -> Tensor: return self.counts[:, 4] > 0   # classes with at least one episode
-
-    def class_iou(self) -> dict:
-        "IoU of each class, accumulated over its episodes (nan for classes never seen)"
-        iou = self.counts[:, 0] / self.counts[:, 1].clamp(min=1)
-        return {c: (iou[i].item() if self.seen[i] else float('nan')) for i, c in enumerate(self.class_ids)}
-
-    def miou(self) -> float:
-        "Mean over the classes seen so far of the class-accumulated IoU"
-        return float(np.nanmean(list(self.class_iou().values()))) if self.seen.any() else float('nan')
-
-    def fbiou(self) -> float:
-        "Mean of the accumulated foreground IoU (all classes pooled) and background IoU"
-        fg = self.counts[:, 0].sum() / self.counts[:, 1].sum().clamp(min=1)
-        bg = self.background[0] / self.background[1].clamp(min=1)
-        return ((fg + bg) / 2).item() if self.seen.any() else float('nan')
-
-    def dice(self) -> float:
-        "Mean over seen classes of 2 sum|pred & label| / (sum|pred| + sum|label|)"
-        if not self.seen.any(): return float('nan')
-        c = self.counts[self.seen]
-        return (2 * c[:, 0] / (c[:, 2] + c[:, 3]).clamp(min=1)).mean().item()
-
-    def episode_miou(self) -> float:
-        "Mean over episodes of each episode's foreground IoU (the per-episode convention)"
-        return float(np.nanmean(self.episode_ious)) if self.episode_ious else float('nan')
-
-    def summary(self) -> dict:
-        "All scores as a JSON-friendly dict (fractions in [0, 1])"
-        return dict(miou=self.miou(), fbiou=self.fbiou(), dice=self.dice(), episode_miou=self.episode_miou(),
-                    n_episodes=len(self.episode_ious), class_iou={str(k): v for k, v in self.class_iou().items()})
-
     def __repr__(self):
         return (f"FewShotMeter({len(self.episode_ious)} episodes, mIoU {self.miou():.4f}, "
                 f"FB-IoU {self.fbiou():.4f}, Dice {self.dice():.4f})")
+
+# %% ../nbs/07_metrics.ipynb #7fd465c8
+@patch(as_prop=True)
+def seen(self:FewShotMeter) -> Tensor: return self.counts[:, 4] > 0   # classes with at least one episode
+
+@patch
+def class_iou(self:FewShotMeter) -> dict:
+    "IoU of each class, accumulated over its episodes (nan for classes never seen)"
+    iou = self.counts[:, 0] / self.counts[:, 1].clamp(min=1)
+    return {c: (iou[i].item() if self.seen[i] else float('nan')) for i, c in enumerate(self.class_ids)}
+
+@patch
+def miou(self:FewShotMeter) -> float:
+    "Mean over the classes seen so far of the class-accumulated IoU"
+    return float(np.nanmean(list(self.class_iou().values()))) if self.seen.any() else float('nan')
+
+# %% ../nbs/07_metrics.ipynb #a22f7b77
+@patch
+def fbiou(self:FewShotMeter) -> float:
+    "Mean of the accumulated foreground IoU (all classes pooled) and background IoU"
+    fg = self.counts[:, 0].sum() / self.counts[:, 1].sum().clamp(min=1)
+    bg = self.background[0] / self.background[1].clamp(min=1)
+    return ((fg + bg) / 2).item() if self.seen.any() else float('nan')
+
+@patch
+def dice(self:FewShotMeter) -> float:
+    "Mean over seen classes of 2 sum|pred & label| / (sum|pred| + sum|label|)"
+    if not self.seen.any(): return float('nan')
+    c = self.counts[self.seen]
+    return (2 * c[:, 0] / (c[:, 2] + c[:, 3]).clamp(min=1)).mean().item()
+
+@patch
+def episode_miou(self:FewShotMeter) -> float:
+    "Mean over episodes of each episode's foreground IoU (the per-episode convention)"
+    return float(np.nanmean(self.episode_ious)) if self.episode_ious else float('nan')
+
+@patch
+def summary(self:FewShotMeter) -> dict:
+    "All scores as a JSON-friendly dict (fractions in [0, 1])"
+    return dict(miou=self.miou(), fbiou=self.fbiou(), dice=self.dice(), episode_miou=self.episode_miou(),
+                n_episodes=len(self.episode_ious), class_iou={str(k): v for k, v in self.class_iou().items()})
+
+# %% ../nbs/07_metrics.ipynb #0c4df8e5
+@patch
+def update_episode(self:FewShotMeter,
+                   pred:Tensor,     # [H,W] C-way prediction, values 0..C
+                   label:Tensor,    # [H,W] C-way label, values 0..C and `ignore_index`
+                   class_ids:list): # the C dataset class ids, way c = class_ids[c-1]
+    "Add a C-way episode: one binary update per way."
+    ignore = label == self.ignore_index
+    for way, class_id in enumerate(class_ids, start=1):
+        binary_label = torch.where(ignore, torch.full_like(label, self.ignore_index), (label == way).long())
+        self.update((pred == way).long(), binary_label, class_id)
 
 # %% ../nbs/07_metrics.ipynb #cedeb60c
 def mean_std_ci(values:list, # one score per run
