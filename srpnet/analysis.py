@@ -15,11 +15,11 @@ from .variants import VARIANTS, QUERY_ROWS, variant
 from .prototypes import extract_prototypes
 from .metrics import FewShotMeter
 from .config import RunConfig
-from .train import make_dataset, normalisation, seed_everything
-from .evaluate import FeatureCache, feature_cache, predict_row
+from .train import make_dataset, normalisation
+from .evaluate import feature_cache, predict_row
 from .paths import repo_relative, code_version, sha256_file
 from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect
-from .figures import overlay, denormalise
+from .figures import draw
 
 # %% auto #0
 __all__ = ['TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_models', 'checkpoint_info', 'eta_source',
@@ -28,8 +28,8 @@ __all__ = ['TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'traine
            'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences', 'per_class_silhouettes',
            'silhouette_effects', 'prediction_iou', 'predict_variants', 'variant_ious', 'score_episodes',
            'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative', 'qualitative_study',
-           'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain', 'display_episodes', 'draw',
-           'episode_row', 'cases_figure', 'self_prediction_figure', 'show_episode_live', 'episode_explorer']
+           'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain', 'display_episodes', 'episode_row',
+           'cases_figure', 'self_prediction_figure', 'show_episode_live', 'episode_explorer']
 
 # %% ../nbs/16_analysis.ipynb #af0023cd
 def trained_models(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold and training seed
@@ -57,6 +57,13 @@ def fold_episodes(exp:Experiment, fold:int, # the experiment and its test fold
     "The fold's test episodes (split 'val': the fold's unseen classes) with the experiment's data settings"
     kw = dict(zip(('mean', 'std'), normalisation(model))) if model is not None else {}
     return make_dataset(replace(exp.config, fold=fold), 'val', n_episodes, seed=episode_seed, **kw)
+
+# %% ../nbs/16_analysis.ipynb #e6f3c149
+def _fold_models(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int, variants:tuple=QUERY_ROWS) -> tuple:
+    "(`trained_models`, a feature cache per model, `fold_episodes` normalised for them): what every row's predictions need"
+    models = trained_models(exp, fold, seed, variants)
+    return (models, {n: feature_cache(m) for n, m in models.items()},
+            fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values()))))
 
 # %% ../nbs/16_analysis.ipynb #7f92c5d2
 def support_frames(dataset, # a 1-way episode dataset (its `spec(i)`, `test_classes`)
@@ -115,10 +122,9 @@ def tsne_silhouettes(embeddings:dict, classes:np.ndarray) -> dict:
     per_seed = {s: float(silhouette_score(e, classes)) for s, e in embeddings.items()}
     return {'2-D tSNE per seed': per_seed, '2-D tSNE': float(np.mean(list(per_seed.values())))}
 
-# %% ../nbs/16_analysis.ipynb #26886118
+# %% ../nbs/16_analysis.ipynb #63258dc6
 TSNE_MODELS = ('Cos', 'F')   # the trained models Figure 4 compares; 'init' is their common untrained start
 
-# %% ../nbs/16_analysis.ipynb #63258dc6
 def tsne_settings(exp:Experiment, seed:int=0, models:tuple=TSNE_MODELS, n_per_class:int=40, episode_seed:int=0,
                   tsne_seeds:tuple=(0, 1, 2), perplexity:float=30.) -> dict:
     "What a tSNE study ran with (the `config` of tsne.json)"
@@ -206,11 +212,10 @@ def tsne_study(exp:Experiment, # whose trained models to embed
         done[str(f)] = entry; rows = [r for r in rows if r['fold'] != f] + fold_rows
     return write_tsne(out, done, rows, exp, settings)
 
-# %% ../nbs/16_analysis.ipynb #ab388c72
+# %% ../nbs/16_analysis.ipynb #5993196f
 SPACES = ('512-d cosine', '512-d fidelity', '2-D tSNE')
 TSNE_COLUMNS = (('Cos', 'cosine-trained'), ('F', 'fidelity-trained'), ('init', 'untrained start (control)'))
 
-# %% ../nbs/16_analysis.ipynb #5993196f
 def plot_tsne_grid(embeddings:pd.DataFrame, sil:pd.DataFrame, columns:tuple=TSNE_COLUMNS):
     "tSNE scatter per fold (rows) and model (columns), one colour per class, silhouettes in the titles"
     import matplotlib.pyplot as plt
@@ -292,9 +297,7 @@ def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test 
                    n_episodes:int=40, episode_seed:int=0, # the fixed episode set: the first n of this seed
                    variants:tuple=QUERY_ROWS, log=print) -> tuple: # (per-episode DataFrame, the fold's record)
     "Per-episode query and support IoU of every row on the fold's fixed episodes, and the models, eta and config used"
-    models = trained_models(exp, fold, seed, variants)
-    dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
-    caches, rows, t0 = {n: feature_cache(m) for n, m in models.items()}, [], time.time()
+    (models, caches, dataset), rows, t0 = _fold_models(exp, fold, seed, n_episodes, episode_seed, variants), [], time.time()
     for i in range(n_episodes):
         spec = dataset.spec(i); c = spec.class_ids[0]
         rows.append(dict(fold=fold, episode=i, class_id=c, class_name=dataset.class_name(c), support_id=spec.support_ids[0][0],
@@ -328,20 +331,18 @@ def select_episodes(episodes:pd.DataFrame, # `score_episodes` rows (any number o
 def episode_masks(exp:Experiment, fold:int, episodes:list, seed:int=0, n_episodes:int=40, episode_seed:int=0,
                   variants:tuple=QUERY_ROWS) -> dict: # {'fold/episode/variant/query|support': uint8 [H,W]}
     "Every row's query and support predictions (model input size) on the given episodes of the fixed set"
-    models = trained_models(exp, fold, seed, variants)
-    dataset = fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values())))
-    caches, masks = {n: feature_cache(m) for n, m in models.items()}, {}
+    (models, caches, dataset), masks = _fold_models(exp, fold, seed, n_episodes, episode_seed, variants), {}
     for i in sorted(set(episodes)):
         for v, out in predict_variants(models, caches, dataset, dataset.spec(i), variants).items():
             masks[f'{fold}/{i}/{v}/query'] = out.query_pred[0].cpu().numpy().astype(np.uint8)
             masks[f'{fold}/{i}/{v}/support'] = out.support_pred[0, 0].cpu().numpy().astype(np.uint8)
     return masks
 
+# %% ../nbs/16_analysis.ipynb #18ef30fc
 QUALITATIVE_RULES = dict(success='max query IoU of F+SRP+IQI per fold (ties: lower index)',
                          failure='min query IoU of F+SRP+IQI per fold (ties: lower index)',
                          self_prediction='min support IoU of F per fold (ties: lower index)')
 
-# %% ../nbs/16_analysis.ipynb #18ef30fc
 def qualitative_settings(exp:Experiment, seed:int=0, n_episodes:int=40, episode_seed:int=0, variants:tuple=QUERY_ROWS) -> dict:
     "What a qualitative study ran with (the `config` of selection.json)"
     return dict(dataset=exp.config.dataset, split='val', shot=1, way=1, episode_seed=episode_seed, n_episodes=n_episodes,
@@ -438,73 +439,53 @@ def display_episodes(res:QualitativeResults, fold:int, root=None):
     if root is not None: config = replace(config, root=str(root))
     return make_dataset(config, 'val', res.selection['config']['n_episodes'], seed=res.selection['config']['episode_seed'])
 
-# %% ../nbs/16_analysis.ipynb #39024d31
-def draw(ax, image, label, title:str):
-    "An image with a label map drawn in (object tinted and outlined, background dimmed), titled, no axes"
-    ax.imshow(overlay(image, label)); ax.set_title(title, fontsize=8); ax.axis('off')
-
-# %% ../nbs/16_analysis.ipynb #0302ddf4
-def _frame(image_id:str) -> str: return image_id.split('/')[-1]
-
 # %% ../nbs/16_analysis.ipynb #9064ba42
 def _draw_stored(ax, res, image, fold, episode, variant, which, title):
+    "`draw` a stored prediction, or '(not computed)' where the study did not store it"
     pred = res.mask(fold, episode, variant, which)
     if pred is None: ax.axis('off'); ax.set_title(f'{variant}\n(not computed)', fontsize=8)
     else: draw(ax, image, pred, title)
 
 # %% ../nbs/16_analysis.ipynb #f693e8f6
-def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, variants:tuple=QUERY_ROWS):
+def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, variants:tuple=QUERY_ROWS,
+                self_prediction:bool=False): # Figure 1's row: also the support alone and each row's support self-prediction
     "support + mask | query + truth | each row's stored query prediction (IoU in the title)"
     spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = spec.support_ids[0][0], spec.query_ids[0]
-    row, query = res.row(fold, episode), dataset.load_image(q)
-    draw(axes[0], dataset.load_image(s), dataset.load_label(s, c), f'fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport {_frame(s)} + mask')
-    draw(axes[1], query, dataset.load_label(q, c), f'query {_frame(q)} + truth')
-    for ax, v in zip(axes[2:], variants):
-        _draw_stored(ax, res, query, fold, episode, v, 'query', f"{v}\nIoU {100 * row[f'query_iou {v}']:.1f}")
+    row, support, query = res.row(fold, episode), dataset.load_image(s), dataset.load_image(q)
+    head, axes = f"fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport {s.split('/')[-1]}", list(axes)
+    if self_prediction:
+        draw(axes.pop(0), support, None, head); head = 'support mask'
+    draw(axes.pop(0), support, dataset.load_label(s, c), head if self_prediction else head + ' + mask')
+    for v in variants if self_prediction else ():
+        _draw_stored(axes.pop(0), res, support, fold, episode, v, 'support', f"{v}: own prototypes\nsupport IoU {100 * row[f'support_iou {v}']:.1f}")
+    draw(axes.pop(0), query, dataset.load_label(q, c), f"query {q.split('/')[-1]} + truth")
+    for ax, v in zip(axes, variants):
+        _draw_stored(ax, res, query, fold, episode, v, 'query', f"{v}{': query' if self_prediction else ''}\nIoU {100 * row[f'query_iou {v}']:.1f}")
 
 # %% ../nbs/16_analysis.ipynb #c0744f87
-def cases_figure(res:QualitativeResults, kind:str, root=None, variants:tuple=QUERY_ROWS):
-    "One row per fold: the episode the rule picked as `kind` ('success' or 'failure'), every row's prediction"
+def cases_figure(res:QualitativeResults, kind:str, # the rule's pick to draw: 'success', 'failure' or 'self_prediction'
+                 root=None, variants:tuple|None=None): # rows drawn (None: every query row; F and F+SRP for 'self_prediction')
+    "One row per fold: the episode the rule picked as `kind`, every row's prediction (`episode_row`)"
     import matplotlib.pyplot as plt
-    folds, n = sorted(res.selection['folds'], key=int), 2 + len(variants)
+    self_pred = kind == 'self_prediction'
+    variants = variants or (('F', 'F+SRP') if self_pred else QUERY_ROWS)
+    folds, n = sorted(res.selection['folds'], key=int), 2 + len(variants) + self_pred * (1 + len(variants))
     fig, axes = plt.subplots(len(folds), n, figsize=(2.1 * n, 2.4 * len(folds)), squeeze=False)
     for ax_row, f in zip(axes, folds):
-        episode_row(ax_row, res, display_episodes(res, int(f), root), int(f), res.selection['folds'][f][kind], variants)
+        episode_row(ax_row, res, display_episodes(res, int(f), root), int(f), res.selection['folds'][f][kind], variants, self_pred)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/16_analysis.ipynb #bd9efc7d
 def self_prediction_figure(res:QualitativeResults, root=None, models:tuple=('F', 'F+SRP')):
     "Figure 1 per fold: support, its mask, its prediction with its own prototypes per model; query, truth, query predictions"
-    import matplotlib.pyplot as plt
-    folds = sorted(res.selection['folds'], key=int)
-    fig, axes = plt.subplots(len(folds), 3 + 2 * len(models), figsize=(2.15 * (3 + 2 * len(models)), 2.4 * len(folds)), squeeze=False)
-    for ax_row, f in zip(axes, folds):
-        fold, episode = int(f), res.selection['folds'][f]['self_prediction']
-        dataset = display_episodes(res, fold, root); spec = dataset.spec(episode); c = spec.class_ids[0]
-        s, q = spec.support_ids[0][0], spec.query_ids[0]
-        row, support, query = res.row(fold, episode), dataset.load_image(s), dataset.load_image(q)
-        ax_row[0].imshow(denormalise(support)); ax_row[0].axis('off')
-        ax_row[0].set_title(f'fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport {_frame(s)}', fontsize=8)
-        draw(ax_row[1], support, dataset.load_label(s, c), 'support mask')
-        for ax, v in zip(ax_row[2:], models):
-            _draw_stored(ax, res, support, fold, episode, v, 'support', f"{v}: own prototypes\nsupport IoU {100 * row[f'support_iou {v}']:.1f}")
-        draw(ax_row[2 + len(models)], query, dataset.load_label(q, c), f'query {_frame(q)} + truth')
-        for ax, v in zip(ax_row[3 + len(models):], models):
-            _draw_stored(ax, res, query, fold, episode, v, 'query', f"{v}: query\nIoU {100 * row[f'query_iou {v}']:.1f}")
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/16_analysis.ipynb #1da877a9
-_LIVE = {}
+    return cases_figure(res, 'self_prediction', root, models)
 
 # %% ../nbs/16_analysis.ipynb #57eea919
+_LIVE = {}   # {experiment and episode set: (models, caches, dataset)}, loaded once per session
+
 def _live(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int):
     key = (exp.name, exp.runs_dir, exp.results_dir, str(exp.config.root), fold, seed, n_episodes, episode_seed)
-    if key not in _LIVE:
-        models = trained_models(exp, fold, seed)
-        _LIVE[key] = (models, {n: feature_cache(m) for n, m in models.items()},
-                      fold_episodes(exp, fold, n_episodes, episode_seed, model=next(iter(models.values()))))
+    if key not in _LIVE: _LIVE[key] = _fold_models(exp, fold, seed, n_episodes, episode_seed)
     return _LIVE[key]
 
 # %% ../nbs/16_analysis.ipynb #3e68c7e9
@@ -513,18 +494,15 @@ def show_episode_live(exp:Experiment, fold:int=0, episode:int=0, variant:str='F+
     "Draw one test episode with one row's live predictions (query and support self-prediction, IoU in the titles)"
     import matplotlib.pyplot as plt
     models, caches, dataset = _live(exp, fold, seed, n_episodes, episode_seed)
-    spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = spec.support_ids[0][0], spec.query_ids[0]
+    spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = dataset.load_image(spec.support_ids[0][0]), dataset.load_image(spec.query_ids[0])
     out = predict_variants(models, caches, dataset, spec, (variant,))[variant]
     ious = variant_ious({VARIANTS[variant].trained: out}, c) | variant_ious({variant: out}, c)
-    m = dict(mean=dataset.mean, std=dataset.std)
-    panels = [(dataset.load_image(s), dataset.load_label(s, c), f'fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport + mask'),
-              (dataset.load_image(q), dataset.load_label(q, c), 'query + truth'),
-              (dataset.load_image(q), out.query_pred[0].cpu(), f"{variant}: query\nIoU {100 * ious[f'query_iou {variant}']:.1f}"),
-              (dataset.load_image(s), out.support_pred[0, 0].cpu(),
-               f"{variant}: support self-prediction\nIoU {100 * ious[f'support_iou {VARIANTS[variant].trained}']:.1f}")]
+    panels = [(s, dataset.load_label(spec.support_ids[0][0], c), f'fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport + mask'),
+              (q, dataset.load_label(spec.query_ids[0], c), 'query + truth'),
+              (q, out.query_pred[0].cpu(), f"{variant}: query\nIoU {100 * ious[f'query_iou {variant}']:.1f}"),
+              (s, out.support_pred[0, 0].cpu(), f"{variant}: support self-prediction\nIoU {100 * ious[f'support_iou {VARIANTS[variant].trained}']:.1f}")]
     fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
-    for ax, (image, label, title) in zip(axes, panels):
-        ax.imshow(overlay(image, label, **m)); ax.set_title(title, fontsize=8); ax.axis('off')
+    for ax, panel in zip(axes, panels): draw(ax, *panel, dataset.mean, dataset.std)
     fig.tight_layout()
     return fig
 

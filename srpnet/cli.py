@@ -291,8 +291,8 @@ def _bench_options(p):
 
 @console(_bench_options)
 def srpnet_bench(a):
-    "Console script: benchmark srpnet's head against its backbone (`srpnet.benchmark.bench`); print one JSON object on stdout."
-    from srpnet.benchmark import bench, save_result
+    "Console script: benchmark srpnet's head against its backbone (`srpnet.bench.bench`); print one JSON object on stdout."
+    from srpnet.bench import bench, save_result
     device = ('cuda' if torch.cuda.is_available() else 'cpu') if a.device == 'auto' else a.device
     res = bench(quick=a.quick, size=a.size, backbone=a.backbone, device=device, threads=a.threads)
     if not a.no_save: res['saved_to'] = str(save_result(res, a.out))

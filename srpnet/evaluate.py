@@ -15,10 +15,12 @@ from .stagecache import StageCache, StageStore, StoreStats
 from .model import SRPNet
 from .variants import VARIANTS, variants_of, check_variants
 from .config import RunConfig
-from .train import make_dataset, validation_dataset, normalisation, load_model
+from .train import make_dataset, validation_dataset, normalisation, load_model, load_trained
 from .data import to_tensor
 from .paths import repo_root, repo_relative, code_version, sha256_file
-from .figures import overlay
+from .figures import draw
+from .inputs import read_image as _read_any_image, read_support_mask, _open as _open_image
+from .runs import atomic_write
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs', 'over_folds',
@@ -62,20 +64,20 @@ class FeatureCache(StoreStats):
         if key not in self.labels: self.labels[key] = dataset.load_label(image_id, class_id, full=full)
         return self.labels[key]
 
+    def ways(self, dataset, image_id:str, class_ids:list, full:bool=False, first_way:int=1) -> Tensor:
+        "Episode label of `image_id` from the cached binary labels: `class_ids[i]` labelled `first_way + i`, 0 rest, 255 ignore"
+        binary = [self.label(dataset, image_id, c, full) for c in class_ids]
+        label = torch.where(binary[0] == 255, 255, 0)
+        for way, b in enumerate(binary, first_way): label[b == 1] = way
+        return label
+
     def episode(self, dataset, spec, full:bool=True) -> dict:
         "Cached inputs of the episode `spec`: support features/labels and query features/labels (way c labelled c)"
         C, K = len(spec.class_ids), len(spec.support_ids[0])
-        support_ids = [i for ids in spec.support_ids for i in ids]
-        support_feats = self.embed(dataset, support_ids)
-        support_labels = torch.stack([torch.where(self.label(dataset, i, c) == 1, way, self.label(dataset, i, c))
+        support_feats = self.embed(dataset, [i for ids in spec.support_ids for i in ids])
+        support_labels = torch.stack([self.ways(dataset, i, [c], first_way=way)
                                       for way, (c, ids) in enumerate(zip(spec.class_ids, spec.support_ids), 1) for i in ids])
-        query_labels = []
-        for q in spec.query_ids:
-            binary = [self.label(dataset, q, c, full) for c in spec.class_ids]
-            label = torch.zeros_like(binary[0])
-            for way, b in enumerate(binary, 1): label[b == 1] = way
-            label[binary[0] == 255] = 255
-            query_labels.append(label)
+        query_labels = [self.ways(dataset, q, spec.class_ids, full) for q in spec.query_ids]
         return dict(support_feats=support_feats.unflatten(0, (C, K)), support_labels=support_labels.unflatten(0, (C, K)).to(self.device),
                     query_feats=self.embed(dataset, spec.query_ids), query_labels=query_labels)
 
@@ -272,11 +274,6 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
     scores = {float(eta): m.miou() for eta, m in meters.items()}
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
-# %% ../nbs/09_evaluate.ipynb #627ab206
-from .inputs import read_image as _read_any_image, read_support_mask, _open as _open_image
-from .train import load_trained
-from .runs import atomic_write
-
 # %% ../nbs/09_evaluate.ipynb #4e4b4b47
 def read_image(path, size:int, mean:tuple, std:tuple) -> tuple:
     "(normalised tensor [3,size,size], original 8-bit RGB PIL image) of an image file (any mode: `srpnet.inputs.read_image`)"
@@ -321,10 +318,6 @@ def output_names(paths:list) -> list:
     if len(set(names)) < len(names): names = [f'{i + 1:04d}-{n}' for i, n in enumerate(names)]
     return names
 
-# %% ../nbs/09_evaluate.ipynb #bf35c54d
-def _save_png(img, path):
-    atomic_write(path, lambda f: img.save(f, format='PNG'))
-
 # %% ../nbs/09_evaluate.ipynb #5cb283e3
 @torch.no_grad()
 def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.train`
@@ -365,8 +358,8 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
     for (x, img), (mask_file, overlay_file) in zip(queries, targets):
         out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), use_iqi=use_iqi)
         mask = out.query_pred[0].cpu().numpy() == 1
-        _save_png(Image.fromarray((mask * 255).astype(np.uint8)), mask_file)
-        _save_png(tint_mask(img, mask), overlay_file)
+        for png, path in ((Image.fromarray((mask * 255).astype(np.uint8)), mask_file), (tint_mask(img, mask), overlay_file)):
+            atomic_write(path, lambda f: png.save(f, format='PNG'))
         written += [mask_file, overlay_file]
     return written
 
@@ -400,6 +393,6 @@ def plot_predictions(entries:dict, # {column title: (model, variant)}
             out = predict_row(model.eval(), caches.setdefault(id(model), feature_cache(model)), dataset, spec, variant)
             panels.append((q, out.query_pred[0].cpu(), title))
         for ax, (image_id, label, title) in zip(axes[row], panels):
-            ax.imshow(overlay(dataset.load_image(image_id), label, mean, std)); ax.set_title(title, fontsize=8); ax.axis('off')
+            draw(ax, dataset.load_image(image_id), label, title, mean, std)
     fig.tight_layout()
     return fig

@@ -25,9 +25,9 @@ from .paths import repo_root, repo_relative, code_version
 # %% auto #0
 __all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'run_config', 'locate_model', 'read_timings', 'chosen_config', 'choose_config',
            'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model',
-           'untrained_run', 'unit_scores', 'paired_effect', 'effects_table', 'effects_markdown', 'collect',
-           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary',
-           'experiment', 'scaled', 'dry_run']
+           'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown', 'collect', 'run_experiment',
+           'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary', 'experiment',
+           'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -96,17 +96,11 @@ def _all_of(fn, tasks:list, jobs:int=1) -> list:
     out = dict(_in_parallel(fn, tasks, jobs))
     return [out[i] for i in range(len(tasks))]
 
-# %% ../nbs/12_experiment.ipynb #c42e8ea0
-def _choice_file(exp:Experiment) -> Path:
-    "config_choice.json (results of older versions: lr_choice.json, which holds the lr only)"
-    path = exp.results/'config_choice.json'
-    return path if path.is_file() or not (exp.results/'lr_choice.json').is_file() else exp.results/'lr_choice.json'
-
 # %% ../nbs/12_experiment.ipynb #89cc372e
 def chosen_config(exp:Experiment) -> dict:
     "What the experiment trains with beyond its config: {'lr': ..., **overrides} (run `choose_config` first when it has candidates)"
     if not exp.lr_grid and not exp.search: return dict(lr=exp.config.lr)
-    path = _choice_file(exp)
+    path = exp.results/'config_choice.json'
     if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) before training")
     d = json.loads(path.read_text())
     return dict(lr=d['lr'], **d.get('overrides', {}))
@@ -141,8 +135,7 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
 def choose_config(exp:Experiment, progress:bool=False,
                   jobs:int=1) -> dict: # processes sharing each round's candidates
     "Train F on the first fold per candidate (lr x search, then `refine` at the winner's lr); keep the best base-class validation mIoU"
-    if not exp.lr_grid and not exp.search: return chosen_config(exp)
-    if _choice_file(exp).is_file(): return chosen_config(exp)
+    if (not exp.lr_grid and not exp.search) or (exp.results/'config_choice.json').is_file(): return chosen_config(exp)
     t0 = time.time()
     progress = progress and jobs <= 1
     rows = _all_of(_try_candidate, [(exp, lr, overrides, 1, progress)
@@ -256,12 +249,6 @@ def untrained_run(exp:Experiment, fold:int, seed:int=0) -> Path:
     save_weights(run/'model.pt', model, cfg, 0)
     return run
 
-# %% ../nbs/12_experiment.ipynb #9d7c1797
-def unit_scores(results:list, # `evaluate` results of one shot (any mix of models, folds and training seeds)
-                score:str='miou') -> dict: # {row: {(fold, train seed): mean over eval seeds, in %}}
-    "Each Table 1 row's score per (fold, training seed) unit, averaged over the evaluation seeds"
-    return {v: {u: 100 * float(np.mean(x)) for u, x in units.items()} for v, units in unit_runs(results, score).items()}
-
 # %% ../nbs/12_experiment.ipynb #5304ed12
 def paired_effect(differences:list # paired differences, one per unit
                  ) -> dict: # difference, std, ci95, n, verdict
@@ -275,7 +262,8 @@ def paired_effect(differences:list # paired differences, one per unit
 def effects_table(results:list, # `evaluate` results of one shot
                   score:str='miou') -> list: # one dict per effect: difference, std, ci95, n units, verdict, paper
     "Each effect of `srpnet.variants.EFFECTS` as a paired difference over (fold, training seed) units (`paired_effect`)"
-    rows, table = unit_scores(results, score), []
+    rows = {v: {u: 100 * float(np.mean(x)) for u, x in units.items()} for v, units in unit_runs(results, score).items()}   # % per unit
+    table = []
     for name, (a, b) in EFFECTS.items():
         if a not in rows or b not in rows: continue
         units = sorted(set(rows[a]) & set(rows[b]))
@@ -397,7 +385,7 @@ def plot_training_curves(exp:Experiment, ax=None, window:int=15):
 def config_candidates(exp:Experiment):
     "The configuration check as a table: every candidate's round, lr, overrides, base-class validation mIoU % and training minutes"
     import pandas as pd
-    path = _choice_file(exp)
+    path = exp.results/'config_choice.json'
     if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) first")
     d = json.loads(path.read_text())
     rows = [dict(round=c.get('round', 1), lr=c['lr'], overrides=', '.join(f'{k}={v}' for k, v in sorted(c.get('overrides', {}).items())) or '-',
@@ -410,10 +398,11 @@ def summary(exp:Experiment) -> dict:
     "Scale and cost of an experiment, from its files: config, chosen lr, seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the pipeline's wall time (`wall_min`: less when jobs ran in parallel)"
     t = read_timings(exp)
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
-    cands = json.loads(_choice_file(exp).read_text()).get('candidates', []) if _choice_file(exp).is_file() else []
+    choice = exp.results/'config_choice.json'
+    cands = json.loads(choice.read_text()).get('candidates', []) if choice.is_file() else []
     if cands and all('train_s' in c for c in cands):   # the check's cost, wherever its candidates were trained
         t = dict(t, lr_check_s=sum(c['train_s'] for c in cands))
-    chosen = chosen_config(exp) if _choice_file(exp).is_file() or not (exp.lr_grid or exp.search) else {}
+    chosen = chosen_config(exp) if choice.is_file() or not (exp.lr_grid or exp.search) else {}
     c = replace(exp.config, **chosen)
     n = c.train_stages
     trained = ('all layers' if n is None else '1x1 fusion conv only' if n == 0 else f'top {n} stage(s) + 1x1 fusion conv')
@@ -459,10 +448,6 @@ def _paper(dataset:str):
         return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
 
-# second round of the configuration check: one more stage trained, the larger EfficientNet-Lites; output stride 8 on
-# COCO-mini-5i only (dilated stages run at 53x53: too slow for DAVIS-5i's 2-hour budget on 2 cores); a larger input
-# (481 px, 61x61 grid) on DAVIS-5i only (added after its first run; COCO-mini-5i's was not repeated). Synth-5i: its
-# 160 px images at their own size, 200 test episodes per seed (cheap at that size), and a smaller eta too (0.03)
 _REFINE = ({'train_stages': 2}, {'backbone': 'lite1'}, {'backbone': 'lite2'})
 EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i', _REFINE + ({'size': 481},)),
                'cocomini5i': _cpu_table1('cocomini5i', _REFINE + ({'output_stride': 8},)),
@@ -477,12 +462,6 @@ def experiment(name:str, # a key of `EXPERIMENTS`
     fields_ = {k: kwargs.pop(k) for k in list(kwargs) if k not in ('root', 'results_dir', 'runs_dir')}
     exp = EXPERIMENTS[name](**kwargs)
     return replace(exp, **fields_) if fields_ else exp
-
-# %% ../nbs/12_experiment.ipynb #45396794
-def scaled(exp:Experiment, # an experiment
-           **config) -> Experiment: # RunConfig fields to change (iters, size, ...)
-    "The same experiment with some `RunConfig` fields changed (e.g. a CPU dry run of a paper-scale experiment)"
-    return replace(exp, config=replace(exp.config, **config))
 
 # %% ../nbs/12_experiment.ipynb #44bbe050
 def dry_run(exp:Experiment, # a (paper-scale) experiment
