@@ -44,7 +44,6 @@ def checkpoint_info(exp:Experiment, variant:str, fold:int, seed:int=0) -> dict:
     run = Path(run_config(exp, variant, fold, seed).out)
     return dict(run=repo_relative(run), sha256=sha256_file(run/'model.pt'))
 
-# %% ../nbs/16_analysis.ipynb #54eb00b2
 def eta_source(exp:Experiment, variant:str, fold:int, seed:int=0) -> str:
     "Where the model's eta comes from: the validation choice file of the experiment, else 'model default'"
     path = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
@@ -178,13 +177,11 @@ def write_tsne(out, # the results folder
     pd.DataFrame(sil).sort_values(['fold', 'model']).to_csv(out/'silhouette.csv', index=False)
     return out
 
-# %% ../nbs/16_analysis.ipynb #9f4e4ad6
 def read_tsne(out) -> tuple: # (tsne.json as a dict, embeddings DataFrame, silhouette DataFrame)
     "The files `write_tsne` wrote"
     out = Path(out)
     return json.loads((out/'tsne.json').read_text()), pd.read_csv(out/'embeddings.csv'), pd.read_csv(out/'silhouette.csv')
 
-# %% ../nbs/16_analysis.ipynb #14bd1b6e
 def read_tsne_studies(folder) -> dict: # {training seed: `read_tsne` of <folder>/seed<s>}
     "Every training seed's study under `folder` (the seed<s>/ subfolders holding a tsne.json), by seed"
     seeds = sorted(int(m[1]) for p in Path(folder).glob('seed*')
@@ -408,7 +405,6 @@ class QualitativeResults:
         "The scores of one episode"
         return self.episodes[(self.episodes.fold == fold) & (self.episodes.episode == episode)].iloc[0]
 
-# %% ../nbs/16_analysis.ipynb #0d36d71c
 def read_qualitative(out) -> QualitativeResults:
     "The files `write_qualitative` wrote"
     out = Path(out)

@@ -5,7 +5,7 @@
 # %% ../nbs/01_backbone.ipynb #902ac3db
 from __future__ import annotations
 import importlib, math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 from urllib.error import URLError
@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 import torchvision
+from fastcore.basics import patch
 
 from .prototypes import interp_matrix  # the one bilinear-weights matrix (and its cache), shared with MAP
 
@@ -61,7 +62,6 @@ def dilate_stage(stage:nn.Module, # a stage whose strided convolutions become st
             conv.stride, d = (1, 1), previous_dilation
         if max(conv.kernel_size) == 1: continue
         conv.dilation = (d, d)
-        # static padding (nn.Conv2d) grows with the dilation; "same" convs that pad in forward keep padding 0
         if tuple(conv.padding) != (0, 0): conv.padding = tuple(d * (k - 1) // 2 for k in conv.kernel_size)
     return stage
 
@@ -112,12 +112,10 @@ def fuse_pyramid(feats:dict, # {stage: [B,C_s,h_s,w_s]}, at least the `layers`
     return F.relu(out) if relu_features else out
 
 def _run_stages(stages, names, x, layers, out:dict) -> Tensor:
-    "Apply `stages[names]` in order to `x`, storing the outputs of tapped stages in `out`; no autograd graph when neither `x` nor their parameters need one."
-    grad = x.requires_grad or any(p.requires_grad for n in names for p in stages[n].parameters())
-    with torch.set_grad_enabled(torch.is_grad_enabled() and grad):
-        for n in names:
-            x = stages[n](x)
-            if n in layers: out[n] = x
+    "Apply `stages[names]` in order to `x`, storing the outputs of tapped stages in `out` (frozen stages build no graph: nothing in them requires grad)."
+    for n in names:
+        x = stages[n](x)
+        if n in layers: out[n] = x
     return x
 
 # %% ../nbs/01_backbone.ipynb #a4dd9c07
@@ -130,7 +128,6 @@ class PyramidBackbone(nn.Module):
                  relu_features:bool=False, # apply a ReLU to the fused features (non-negative features)
                  mean:tuple=(0.485, 0.456, 0.406), # input normalisation the weights expect (informational)
                  std:tuple=(0.229, 0.224, 0.225),
-                 stride:int=8, # output stride of the feature grid
                  name:str='', # backbone name, for repr/config
                  train_stages:int|None=None, # None: every stage trains; n: only the top n stages (and the fusion conv)
                  strides:dict|None=None, # effective output stride of every stage (lets `upper` infer the grid)
@@ -144,28 +141,13 @@ class PyramidBackbone(nn.Module):
         last = max(names.index(l) for l in layers)
         self.stages = nn.ModuleDict({n: stages[n] for n in names[:last + 1]})
         self.layers, self.out_dim, self.relu_features = tuple(layers), out_dim, relu_features
-        self.mean, self.std, self.stride, self.name = tuple(mean), tuple(std), stride, name
+        self.mean, self.std, self.stride, self.name = tuple(mean), tuple(std), 8, name
         self.strides = {n: strides[n] for n in self.stages} if strides else None
         self.output_stride = output_stride
         self.in_channels = [channels[l] for l in self.layers]
         self.fuse = nn.Conv2d(sum(self.in_channels), out_dim, kernel_size=1)
         self.train_stages = None
         if train_stages is not None: self.set_train_stages(train_stages)
-
-    def _check_n(self, n_train) -> int:
-        n_stages = len(self.stages)
-        if not isinstance(n_train, int) or not 0 <= n_train < n_stages:
-            raise ValueError(f"n_train={n_train!r}: use 0..{n_stages - 1} (top stages of {list(self.stages)} that train)")
-        return n_train
-
-    def set_train_stages(self, n_train:int|None # None: all stages train; n: only the top n stages (0: the fusion conv only)
-                        ) -> PyramidBackbone:
-        "Freeze (`requires_grad=False`) every stage below the top `n_train`; they then run without an autograd graph."
-        if n_train is not None:
-            n_lower = len(self.stages) - self._check_n(n_train)
-            for n in list(self.stages)[:n_lower]: self.stages[n].requires_grad_(False)
-        self.train_stages = n_train
-        return self
 
     def grid_size(self, size:tuple # (H, W) of the input image
                  ) -> tuple:
@@ -177,28 +159,35 @@ class PyramidBackbone(nn.Module):
         "The raw outputs of the tapped stages, {name: [B,C_s,h_s,w_s]}."
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected images [B,3,H,W], got shape {tuple(x.shape)}")
-        names, out = list(self.stages), {}
-        n_lower = len(names) - (len(names) if self.train_stages is None else self.train_stages)
-        x = _run_stages(self.stages, names[:n_lower], x, self.layers, out)    # frozen stages: no graph
-        _run_stages(self.stages, names[n_lower:], x, self.layers, out)
+        out = {}
+        _run_stages(self.stages, list(self.stages), x, self.layers, out)
         return out
 
     def forward(self, x:Tensor # normalised images [B,3,H,W]
                ) -> Tensor: # features [B,out_dim,ceil(H/8),ceil(W/8)]
         return fuse_pyramid(self.stage_features(x), self.layers, self.grid_size(x.shape[-2:]), self.fuse, self.relu_features)
 
-    def split(self, n_train:int|None=None # top stages in the upper part; None: `self.train_stages`
-             ) -> tuple: # (BackboneLower, BackboneUpper), sharing this backbone's modules
-        "Cut the backbone below its top `n_train` stages: `upper(lower(x)) == self(x)`, and `lower(x)` can be cached."
-        n_train = self.train_stages if n_train is None else n_train
-        if n_train is None: raise ValueError("split: every stage trains (train_stages=None); pass n_train")
-        n_lower = len(self.stages) - self._check_n(n_train)
-        names = list(self.stages)
-        return BackboneLower(self, names[:n_lower]), BackboneUpper(self, names[n_lower:], carry=names[n_lower - 1])
-
     def extra_repr(self):
         return (f"name={self.name!r}, layers={self.layers}, out_dim={self.out_dim}, stride={self.stride}, "
                 f"output_stride={self.output_stride}, relu_features={self.relu_features}, train_stages={self.train_stages}")
+
+# %% ../nbs/01_backbone.ipynb #c5d1e2f4
+@patch
+def _check_n(self:PyramidBackbone, n_train) -> int:
+    n_stages = len(self.stages)
+    if not isinstance(n_train, int) or not 0 <= n_train < n_stages:
+        raise ValueError(f"n_train={n_train!r}: use 0..{n_stages - 1} (top stages of {list(self.stages)} that train)")
+    return n_train
+
+@patch
+def set_train_stages(self:PyramidBackbone, n_train:int|None # None: all stages train; n: only the top n stages (0: the fusion conv only)
+                    ) -> PyramidBackbone:
+    "Freeze (`requires_grad=False`) every stage below the top `n_train`; they then run without an autograd graph."
+    if n_train is not None:
+        n_lower = len(self.stages) - self._check_n(n_train)
+        for n in list(self.stages)[:n_lower]: self.stages[n].requires_grad_(False)
+    self.train_stages = n_train
+    return self
 
 # %% ../nbs/01_backbone.ipynb #830ea936
 class BackboneLower(nn.Module):
@@ -241,6 +230,17 @@ class BackboneUpper(nn.Module):
         grid = tuple(math.ceil(s / self.stride) for s in size) if size is not None else self.grid_size(cached)
         return fuse_pyramid(feats, self.layers, grid, self.fuse, self.relu_features)
 
+# %% ../nbs/01_backbone.ipynb #b7c3e1a3
+@patch
+def split(self:PyramidBackbone, n_train:int|None=None # top stages in the upper part; None: `self.train_stages`
+         ) -> tuple: # (BackboneLower, BackboneUpper), sharing this backbone's modules
+    "Cut the backbone below its top `n_train` stages: `upper(lower(x)) == self(x)`, and `lower(x)` can be cached."
+    n_train = self.train_stages if n_train is None else n_train
+    if n_train is None: raise ValueError("split: every stage trains (train_stages=None); pass n_train")
+    n_lower = len(self.stages) - self._check_n(n_train)
+    names = list(self.stages)
+    return BackboneLower(self, names[:n_lower]), BackboneUpper(self, names[n_lower:], carry=names[n_lower - 1])
+
 # %% ../nbs/01_backbone.ipynb #c3fc9242
 LITE_MEAN = LITE_STD = (0.5, 0.5, 0.5)
 from .data import IMAGENET_MEAN, IMAGENET_STD  # one definition, in the data module
@@ -265,17 +265,16 @@ def read_state_dict(path, # a file written by `torch.save(model.state_dict(), pa
 
 # %% ../nbs/01_backbone.ipynb #77c85c3b
 def load_network_weights(net:nn.Module, # the plain network (torchvision ResNet or EfficientNet)
-                         state_dict:dict, # its weights
-                         source:str, # where they came from (file path), for error messages
+                         path, # a state-dict file of that network (see `read_state_dict`)
                          optional_prefix:str='fc.', # keys that may be absent (the ImageNet classifier)
                         ) -> nn.Module:
-    "Load `state_dict` into `net`; a shape or key mismatch raises an error naming `source` and the first bad keys."
-    try: res = net.load_state_dict(state_dict, strict=False)
+    "Load the weights in `path` into `net`; a shape or key mismatch raises an error naming the file and the first bad keys."
+    try: res = net.load_state_dict(read_state_dict(path, type(net).__name__), strict=False)
     except RuntimeError as e:
-        raise ValueError(f"weights in '{source}' do not fit {type(net).__name__}: {str(e)[:600]}") from e
+        raise ValueError(f"weights in '{path}' do not fit {type(net).__name__}: {str(e)[:600]}") from e
     missing = [k for k in res.missing_keys if not k.startswith(optional_prefix)]
     if missing or res.unexpected_keys:
-        raise ValueError(f"weights in '{source}' do not fit {type(net).__name__}: "
+        raise ValueError(f"weights in '{path}' do not fit {type(net).__name__}: "
                          f"{len(missing)} missing keys {missing[:5]}, "
                          f"{len(res.unexpected_keys)} unexpected keys {res.unexpected_keys[:5]}. "
                          f"Is this a state dict of the right backbone?")
@@ -286,18 +285,13 @@ def resnet_network(name:str='resnet50', # 'resnet50' or 'resnet18'
                    weights=None, # None, 'imagenet' or a local state-dict path
                   ) -> nn.Module:
     "The plain torchvision ResNet (output stride 32) with the requested weights; `build_backbone` dilates it."
-    ctor = {'resnet50': torchvision.models.resnet50, 'resnet18': torchvision.models.resnet18}[name]
-    if weights == 'imagenet':
-        enum = torchvision.models.get_weight(f"{'ResNet50' if name == 'resnet50' else 'ResNet18'}_Weights.IMAGENET1K_V1")
-        try: net = ctor(weights=enum)
-        except (URLError, OSError, RuntimeError) as e:
-            raise RuntimeError(f"could not get torchvision {enum} for {name} ({type(e).__name__}: {e}). "
-                               f"This machine is probably offline: download {enum.url} elsewhere and pass "
-                               f"weights='<path to that .pth file>' instead of 'imagenet'.") from e
-    else:
-        net = ctor(weights=None)
-        if weights is not None: load_network_weights(net, read_state_dict(weights, name), str(weights))
-    return net
+    enum = torchvision.models.get_model_weights(name).IMAGENET1K_V1
+    try: net = torchvision.models.get_model(name, weights=enum if weights == 'imagenet' else None)
+    except (URLError, OSError, RuntimeError) as e:
+        raise RuntimeError(f"could not get torchvision {enum} for {name} ({type(e).__name__}: {e}). "
+                           f"This machine is probably offline: download {enum.url} elsewhere and pass "
+                           f"weights='<path to that .pth file>' instead of 'imagenet'.") from e
+    return net if weights in (None, 'imagenet') else load_network_weights(net, weights)
 
 # %% ../nbs/01_backbone.ipynb #30b0b96c
 def resnet_stages(net:nn.Module # a torchvision ResNet
@@ -333,7 +327,7 @@ def lite_network(variant:int=0, # EfficientNet-Lite 0, 1 or 2
     net = EfficientNet.from_name(f'efficientnet-lite{variant}', image_size=None)
     if weights is not None:
         path = lite_weights_file(variant) if weights == 'imagenet' else weights
-        load_network_weights(net, read_state_dict(path, f'lite{variant}'), str(path), optional_prefix='_fc.')
+        load_network_weights(net, path, optional_prefix='_fc.')
     return net
 
 # %% ../nbs/01_backbone.ipynb #cba2f561
@@ -401,7 +395,7 @@ def build_backbone(name:str='resnet50', # a key of `BACKBONES`
     stages, channels = spec.stages(spec.network(weights))
     strides = set_output_stride(stages, spec.strides, output_stride or spec.output_stride)
     backbone = PyramidBackbone(stages, channels, layers=tuple(layers or spec.layers), out_dim=out_dim,
-                               relu_features=relu_features, mean=spec.mean, std=spec.std, stride=8, name=name,
+                               relu_features=relu_features, mean=spec.mean, std=spec.std, name=name,
                                strides=strides, output_stride=output_stride or spec.output_stride)
     freeze_batchnorm(backbone, train_bn_affine)
     return backbone.set_train_stages(train_stages)

@@ -23,7 +23,7 @@ from .runs import atomic_write_json
 
 # %% auto #0
 __all__ = ['MEMORY_METHOD', 'TARGETS', 'SETTINGS', 'machine_info', 'time_calls', 'ms', 'spread', 'ratio', 'peak_memory',
-           'synthetic_episode', 'variant', 'autocast', 'bench_inference', 'bench_train_step', 'panet_style_head',
+           'synthetic_episode', 'as_variant', 'autocast', 'bench_inference', 'bench_train_step', 'panet_style_head',
            'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate', 'protocol_images', 'eval_costs',
            'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling', 'plot_scaling', 'check_targets', 'bench',
            'save_result', 'bench_paper_step', 'cache_memory', 'bench_cached_training']
@@ -114,18 +114,17 @@ def synthetic_episode(shot:int=1, # K
     query_labels = disc(1)[None]
     return tuple(t.to(device) for t in (support_images, support_labels, query_images, query_labels))
 
-def variant(model:SRPNet, # the model whose backbone all variants share
-            name:str, # a query row of `srpnet.variants.VARIANTS`, or 'F+SRP+IQI(n)' for n IQI steps (n = 0: no IQI)
-           ) -> SRPNet:
+# %% ../nbs/11_bench.ipynb #d1e2f3a4
+def as_variant(model:SRPNet, # the model whose backbone all variants share
+               name:str, # a query row of `srpnet.variants.VARIANTS`, or 'F+SRP+IQI(n)' for n IQI steps (n = 0: no IQI)
+              ) -> SRPNet:
     "A shallow copy of `model` (same backbone module) with the ablation switches of Table 1 variant `name`."
-    if name.split('(')[0] not in QUERY_ROWS: raise ValueError(f"unknown variant {name!r}: use one of {list(QUERY_ROWS)} or 'F+SRP+IQI(n)'")
     settings = model_switches(name.split('(')[0])
     if '(' in name:
         steps = int(name.split('(')[1].rstrip(')'))
         settings.update(use_iqi=steps > 0, n_iqi=max(steps, 1))
     copied = copy.copy(model)
     for key, value in settings.items(): setattr(copied, key, value)
-    copied.training = model.training
     return copied
 
 def autocast(device # the device the model runs on
@@ -145,7 +144,7 @@ def bench_inference(model:SRPNet, # the model (its backbone is shared by every v
     "Median floor, head and full times per variant, and full/floor ratios (decomposed, and direct when asked)."
     si, sl, qi, _ = synthetic_episode(shot=shot, size=size, device=device)
     images = torch.cat([si.flatten(0, 1), qi])
-    models = {n: variant(model.eval(), n) for n in variants}
+    models = {n: as_variant(model.eval(), n) for n in variants}
     with torch.no_grad(), autocast(device):
         feats = model.embed(images)
         sf, qf = feats[:shot].unflatten(0, (1, shot)), feats[shot:]
@@ -172,7 +171,7 @@ def bench_train_step(model:SRPNet, # the model (its backbone is shared by the va
                      device='cpu') -> dict:
     "Median step and head times; step ratios against `variants[0]` (decomposed, and direct when asked)."
     si, sl, qi, ql = synthetic_episode(shot=shot, size=size, device=device)
-    models = {n: variant(model.train(), n) for n in variants}
+    models = {n: as_variant(model.train(), n) for n in variants}
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3, momentum=0.9, weight_decay=5e-4)
     def step(m):
         optimizer.zero_grad(set_to_none=True)
@@ -235,24 +234,21 @@ def srpnet_core_head(support_feats:Tensor, # [C,K,D,h,w]
     return protos, probs
 
 # %% ../nbs/11_bench.ipynb #f629bcb9
-def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant); None: skip it
-                 size:int=417, # label side
-                 grid:int|None=None, # feature grid side; None: ceil(size/8)
-                 shot:int=1, dim:int=512,
+def bench_memory(model:SRPNet, # its `head` (F variant) is timed too
+                 size:int=417, # label side (the features: 1 shot, 512 channels on the ceil(size/8) grid)
                  min_time:float=.5, # seconds of calls per head
                  device='cpu') -> dict:
     "Peak memory and median time of srpnet's head and the PANet-style heads on the same random features, and the prototype match."
-    grid = grid or math.ceil(size / 8)
+    grid, shot, dim = math.ceil(size / 8), 1, 512
     g = torch.Generator().manual_seed(0)
     support_feats = torch.randn(1, shot, dim, grid, grid, generator=g).to(device)
     query_feats = torch.randn(1, dim, grid, grid, generator=g).to(device)
     _, support_labels, _, _ = synthetic_episode(shot=shot, size=size, device=device)
+    m = as_variant(model, 'F').eval()
     heads = {'srpnet': lambda: srpnet_core_head(support_feats, support_labels, query_feats),
              'panet_style': lambda: panet_style_head(support_feats, support_labels, query_feats),
-             'panet_style_image_compare': lambda: panet_style_head(support_feats, support_labels, query_feats, compare_at='image')}
-    if model is not None:
-        m = variant(model, 'F').eval()
-        heads['srpnet_model_head_F'] = lambda: m.head(support_feats, support_labels, query_feats)
+             'panet_style_image_compare': lambda: panet_style_head(support_feats, support_labels, query_feats, compare_at='image'),
+             'srpnet_model_head_F': lambda: m.head(support_feats, support_labels, query_feats)}
     with torch.no_grad(), autocast(device):
         p_srpnet, q_srpnet = heads['srpnet']()
         p_panet, q_panet = heads['panet_style']()
@@ -261,9 +257,8 @@ def bench_memory(model:SRPNet|None=None, # for the full `model.head` (F variant)
     rel = ((p_srpnet - p_panet).abs() / p_panet.abs().clamp_min(1e-12)).max().item()
     out = dict(size=size, grid=grid, shot=shot, dim=dim, method=MEMORY_METHOD[torch.device(device).type],
                prototypes_equal=bool(torch.allclose(p_srpnet, p_panet, rtol=1e-5, atol=1e-6)),
-               prototypes_max_rel_diff=rel, probs_max_abs_diff=(q_srpnet - q_panet).abs().max().item(), heads={})
-    for n in heads:
-        out['heads'][n] = dict(peak_mb=round(peaks[n] / 2**20, 3), time=spread(times[n]))
+               prototypes_max_rel_diff=rel, probs_max_abs_diff=(q_srpnet - q_panet).abs().max().item(),
+               heads={n: dict(peak_mb=round(peaks[n] / 2**20, 3), time=spread(times[n])) for n in heads})
     out['peak_ratio_panet_over_srpnet'] = round(peaks['panet_style'] / max(peaks['srpnet'], 1), 2)
     out['time_ratio_panet_over_srpnet'] = ratio(times['panet_style'], times['srpnet'])
     return out
@@ -287,7 +282,7 @@ def _synth(size, seed=0, n_episodes=1000, small=False):
 def timed_evaluate(model:SRPNet, factory, # seed, n_episodes -> dataset
                    variant_name:str, n_episodes:int, cached:bool=True) -> float: # seconds (one seed)
     "Wall time of `srpnet.evaluate.evaluate` with a per-image feature cache (or re-embedding every episode image)."
-    m = variant(model, variant_name)
+    m = as_variant(model, variant_name)
     cache = FeatureCache(m) if cached else UncachedFeatures(m)
     start = time.perf_counter()
     evaluate(m, factory, variants=[variant_name], seeds=(0,), n_episodes=n_episodes, cache=cache, progress=False)
@@ -299,17 +294,15 @@ def protocol_images(factory, # seed, n_episodes -> dataset
     ids = set()
     for seed in seeds:
         ds = factory(seed, n_episodes)
-        for i in range(n_episodes):
-            spec = ds.spec(i)
-            ids.update(spec.query_ids); ids.update(x for row in spec.support_ids for x in row)
+        for i in range(n_episodes): ids.update(image for image, _ in ds.spec(i).image_keys())
     return len(ids)
 
 # %% ../nbs/11_bench.ipynb #0318e4e1
 def eval_costs(model:SRPNet, dataset, variant_name:str='F+SRP+IQI', min_time:float=1.) -> dict: # seconds
     "Measured costs of `evaluate`'s parts on `dataset`: episode inputs uncached (read + embed K+1 images) and cached, scoring."
-    m = variant(model, variant_name).eval()
+    m = as_variant(model, variant_name).eval()
     spec = dataset.spec(0)
-    n_images = sum(len(ids) for ids in spec.support_ids) + len(spec.query_ids)
+    n_images = len(spec.image_keys())
     with torch.no_grad():
         warm = FeatureCache(m); inputs = warm.episode(dataset, spec)       # also the warm-up of the uncached path
         meter = FewShotMeter(dataset.test_classes)
@@ -377,7 +370,7 @@ def bench_scaling(model:SRPNet, shots=(1, 5, 10), iqi_steps=tuple(range(11)), si
     model.eval()
     def point(size, shot, name='F+SRP+IQI'):
         si, sl, qi, _ = synthetic_episode(shot=shot, size=size, device=device)
-        images, m = torch.cat([si.flatten(0, 1), qi]), variant(model, name)
+        images, m = torch.cat([si.flatten(0, 1), qi]), as_variant(model, name)
         with torch.no_grad(), autocast(device):
             feats = model.embed(images)
             sf, qf = feats[:shot].unflatten(0, (1, shot)), feats[shot:]
@@ -451,6 +444,7 @@ SETTINGS = {True:  dict(min_time=0., head_min_time=.5, direct=False, train_size=
 
 def _log(msg): print(f"[srpnet_bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
+# %% ../nbs/11_bench.ipynb #e5f6a7b8
 def bench(quick:bool=False, # the cheap mode (see above)
           size:int=417, # image side of the inference, memory and evaluation sections
           backbone:str='resnet50', # a key of `srpnet.backbone.BACKBONES` (random init)
@@ -541,13 +535,13 @@ def bench_cached_training(out, # JSON file to write
     import tempfile
     from dataclasses import replace
     from srpnet.train import train
-    from srpnet.stagecache import shared_stores
+    from srpnet.stagecache import SHARED_STORES
     if config.train_stages is None:
         raise ValueError("bench_cached_training: the config trains every stage (train_stages=None): nothing to cache")
     base, res = replace(config, iters=iters, val_every=0, ckpt_every=iters), {}
     with tempfile.TemporaryDirectory() as d:
         for name, cached in (('uncached', False), ('cold', True), ('warm', True)):
-            if name == 'cold': shared_stores().clear()
+            if name == 'cold': SHARED_STORES.clear()
             t = time.perf_counter()
             run = train(replace(base, cache_features=cached, out=f'{d}/{name}'), progress=False)
             seconds = time.perf_counter() - t

@@ -149,6 +149,7 @@ def srpnet_train(args):
 
 # %% ../nbs/10_cli.ipynb #c496f73f
 def _runs_in(path:Path) -> list:
+    "`path` if it is a run folder, else the run folders in it"
     if (path/'config.json').is_file(): return [path]
     runs = sorted(p for p in path.glob('*/') if (p/'config.json').is_file())
     if not runs: raise FileNotFoundError(f"no run under '{path}': pass a run folder (with config.json) or a folder of them")

@@ -29,10 +29,11 @@ def setting(default=MISSING, # the default (a dict or list is copied per instanc
             choices=None, # allowed values, or a function returning them (e.g. a registry's keys)
             valid=None, # or a predicate the value must satisfy (the help text says what it accepts)
             of:type|None=None, # item type of a tuple setting
+            distinct:bool=False, # a tuple that must be non-empty, without repeats
             path:bool=False, # a file or folder: recorded relative to the repository
             cli:bool=True): # offered as a command-line option
     "A dataclass field whose metadata is the one home of a setting's help text, range and choices"
-    meta = dict(help=help, lo=lo, hi=hi, gt=gt, choices=choices, valid=valid, of=of, path=path, cli=cli)
+    meta = dict(help=help, lo=lo, hi=hi, gt=gt, choices=choices, valid=valid, of=of, distinct=distinct, path=path, cli=cli)
     if isinstance(default, (dict, list)): return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
 
@@ -77,6 +78,8 @@ def check_value(value, # the value as it arrived
     value = _check_item(value, types, {} if meta.get('of') else meta, label)
     if isinstance(value, tuple) and meta.get('of'):
         value = tuple(_check_item(x, (meta['of'],), meta, f"{label} item") for x in value)
+    if meta.get('distinct') and (not value or len(set(value)) != len(value)):
+        raise ValueError(f"{label} must be non-empty and distinct, got {value}")
     return value
 
 @functools.cache
@@ -171,8 +174,8 @@ def _device_ok(d:str) -> bool:
     try: return d == 'auto' or torch.device(d) is not None
     except (RuntimeError, ValueError): return False
 
-_DEVICE = "'auto' (CUDA if available) | 'cpu' | 'cuda' | 'cuda:1'"
-_PRECISION = ('auto', 'bf16', 'fp32')   # auto: bf16 autocast on CUDA, fp32 on CPU
+_DEVICE = dict(help="'auto' (CUDA if available) | 'cpu' | 'cuda' | 'cuda:1'", valid=_device_ok)   # settings of both dataclasses
+_PRECISION = dict(help="'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'", choices=('auto', 'bf16', 'fp32'))
 
 # %% ../nbs/07b_config.ipynb #eb296293
 @dataclass
@@ -206,8 +209,8 @@ class RunConfig:
     val_episodes:int = setting(200, 'episodes per validation', lo=1)
     ckpt_every:int = setting(1000, 'write checkpoint.pt every N iterations (and at the end)', lo=1)
     seed:int = setting(0, 'seeds model init, episode sampling and every RNG', lo=0)
-    device:str = setting('auto', _DEVICE, valid=_device_ok)
-    precision:str = setting('auto', "'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'", choices=_PRECISION)
+    device:str = setting('auto', **_DEVICE)
+    precision:str = setting('auto', **_PRECISION)
     workers:int|None = setting(None, 'DataLoader worker processes (none: 0 on CPU, up to 8 on CUDA)', lo=0)
     out:str = setting('runs/run', 'run folder', path=True)
     data_kwargs:dict = setting({}, 'extra dataset arguments (synth5i: n_images, n_val, image_size, data_seed)', cli=False)
@@ -243,7 +246,7 @@ def load(cls:RunConfig, path) -> RunConfig:
     if not path.is_file(): raise FileNotFoundError(f"run config not found: '{path}' (a run folder or its config.json)")
     return from_file(cls, path, upgrade_config)   # older keys (freeze_stages) in today's
 
-RunConfig.record = record
+RunConfig.record = record   # the recorded form: JSON-able, paths relative to the repository
 
 # %% ../nbs/07b_config.ipynb #5a59c3bc
 _PER_RUN = ('variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step')     # set per run: not `search` overrides
@@ -261,17 +264,17 @@ class Experiment:
     "One Table 1 experiment: which models to train, how to choose lr and eta, how to evaluate (saved as experiment.json)."
     name:str = setting(help='a label (e.g. the benchmark)', cli=False)
     config:RunConfig = setting(help='shared by every trained model; variant, fold, seed and out are set per run', cli=False)
-    folds:tuple = setting((0, 1, 2, 3), 'test folds', of=int, lo=0, hi=3)
-    train_seeds:tuple = setting((0,), 'training seeds: one trained model per (variant, fold, training seed)', of=int, lo=0)
+    folds:tuple = setting((0, 1, 2, 3), 'test folds', of=int, lo=0, hi=3, distinct=True)
+    train_seeds:tuple = setting((0,), 'training seeds: one trained model per (variant, fold, training seed)', of=int, lo=0, distinct=True)
     variants:tuple = setting(TRAINED, 'trained models (rows of srpnet.variants.TRAINED)', of=str, choices=lambda: TRAINED)
     lr_grid:tuple = setting((), "candidate lrs, tried on fold 0's base-class validation (empty: config.lr)", of=float, gt=0)
     search:tuple = setting((), "RunConfig overrides tried with every lr (e.g. ({'train_stages': 0}, {'train_stages': 2}))", cli=False)
     refine:tuple = setting((), "second round: overrides tried at the first round's best lr", cli=False)
     lr_check_iters:int = setting(60, 'iterations per candidate (lr x search)', lo=1)
     lr_check_episodes:int = setting(48, 'validation episodes per candidate', lo=1)
-    eval_seeds:tuple = setting((0, 1, 2, 3, 4), "test episode seeds (the protocol's 5 runs)", of=int, lo=0)
+    eval_seeds:tuple = setting((0, 1, 2, 3, 4), "test episode seeds (the protocol's 5 runs)", of=int, lo=0, distinct=True)
     n_episodes:int = setting(1000, 'test episodes per seed', lo=1)
-    shots:tuple = setting((1,), 'evaluation shots (models are trained with config.shot)', of=int, lo=1)
+    shots:tuple = setting((1,), 'evaluation shots (models are trained with config.shot)', of=int, lo=1, distinct=True)
     iqi_step:str = setting('absolute', 'IQI step rule, a key of srpnet.iqi.IQI_STEPS', choices=lambda: tuple(IQI_STEPS))
     etas:tuple|None = setting(None, "eta candidates (none: the step rule's grid)", of=float, gt=0)
     eta_episodes:int = setting(300, 'base-class validation episodes for the eta choice', lo=1)
@@ -280,17 +283,14 @@ class Experiment:
     untrained_seeds:tuple = setting((), 'training seeds whose untrained start F is evaluated too', of=int, lo=0)
     results_dir:str = setting('results/experiment', 'results, eta/lr choices, logs, timings (commit these)', path=True)
     runs_dir:str = setting('runs/experiment', 'checkpoints (not committed)', path=True)
-    device:str = setting('auto', _DEVICE, valid=_device_ok)
-    precision:str = setting('auto', "'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'", choices=_PRECISION)
+    device:str = setting('auto', **_DEVICE)
+    precision:str = setting('auto', **_PRECISION)
 
     def __post_init__(self):
-        "Check every field (`validate`), then what relates fields: distinct seeds and folds, known overrides"
+        "Check every field (`validate`: types, ranges, distinct seeds and folds), then what relates fields: known overrides"
         label = f"Experiment {self.name!r}"
         if isinstance(self.config, dict): self.config = RunConfig(**upgrade_config(self.config))   # from JSON, any version
         validate(self, f"{label}: ")
-        for k in ('folds', 'train_seeds', 'eval_seeds', 'shots'):
-            v = getattr(self, k)
-            if not v or len(set(v)) != len(v): raise ValueError(f"{label}: {k} must be non-empty and distinct, got {v}")
         if set(self.untrained_seeds) - set(self.train_seeds):
             raise ValueError(f"{label}: untrained_seeds {self.untrained_seeds} must be training seeds {self.train_seeds}")
         self.search, self.refine = _check_overrides(self.search, label), _check_overrides(self.refine, label)
@@ -306,11 +306,11 @@ def runs(self:Experiment) -> Path: return Path(self.runs_dir)
 _WHERE = ('results_dir', 'runs_dir', 'device', 'precision')   # where and how it runs: not what defines the results
 _CONFIG_WHERE = ('out', 'device', 'workers')
 
-Experiment.to_dict = record   # the experiment as JSON-able data, folders relative to the repository
+Experiment.record = record
 
 def _defines(d:dict) -> dict:
     "What defines an experiment's results (not where they live, nor run-time choices); new fields at their defaults"
-    d = json.loads(json.dumps(Experiment(**{k: v for k, v in d.items() if k in {f.name for f in fields(Experiment)}}).to_dict()))
+    d = json.loads(json.dumps(Experiment(**{k: v for k, v in d.items() if k in {f.name for f in fields(Experiment)}}).record()))
     d['config'] = {k: v for k, v in d['config'].items() if k not in _CONFIG_WHERE}
     return {k: v for k, v in d.items() if k not in _WHERE}
 
@@ -319,10 +319,10 @@ def _defines(d:dict) -> dict:
 def save(self:Experiment):
     "Write experiment.json atomically, refusing a results folder that holds a different experiment (where it lives may differ)"
     path = self.results/'experiment.json'
-    if path.is_file() and _defines(read_json(path)) != _defines(self.to_dict()):
+    if path.is_file() and _defines(read_json(path)) != _defines(self.record()):
         raise ValueError(f"'{self.results}' holds a different experiment (experiment.json differs): "
                          f"use another results_dir, or delete that folder to start over")
-    self.results.mkdir(parents=True, exist_ok=True); atomic_write_json(path, self.to_dict(), indent=1)
+    self.results.mkdir(parents=True, exist_ok=True); atomic_write_json(path, self.record(), indent=1)
 
 @patch(cls_method=True)
 def load(cls:Experiment, path) -> Experiment:

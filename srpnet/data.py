@@ -162,7 +162,6 @@ def _pick(rng, pool:list, n:int) -> list:
     "n distinct items of pool, uniformly"
     return [pool[j] for j in rng.choice(len(pool), n, replace=False)]
 
-# %% ../nbs/00_data.ipynb #b1606eb3
 def _rng(self:FewShotDataset, i:int): return np.random.default_rng([self.seed, i, self.fold, int(self.split == 'train')])
 
 # %% ../nbs/00_data.ipynb #07c9ce89
@@ -224,17 +223,15 @@ def episode(self:FewShotDataset, spec:EpisodeSpec,
             images:bool=True # False: labels only (images None), for a trainer that reads cached features instead
            ) -> Episode:
     "Read and transform the pixels of `spec`"
-    C, K, Q = spec.way, spec.shot, len(spec.query_ids)
-    sflips = spec.support_flips or [[False] * K] * C
-    qflips = spec.query_flips or [False] * Q
-    support_images = torch.stack([torch.stack([self.load_image(x, f) for x, f in zip(ids, fl)])
-                                  for ids, fl in zip(spec.support_ids, sflips)]) if images else None
-    support_labels = torch.stack([torch.stack([_episode_label(self, x, [c], f, first_way=way) for x, f in zip(ids, fl)])
-                                  for way, (c, ids, fl) in enumerate(zip(spec.class_ids, spec.support_ids, sflips), 1)])
-    query_images = torch.stack([self.load_image(x, f) for x, f in zip(spec.query_ids, qflips)]) if images else None
-    full = [_episode_label(self, x, spec.class_ids, f, full=True) for x, f in zip(spec.query_ids, qflips)]
+    C, K = spec.way, spec.shot
+    keys = spec.image_keys(); support, queries = keys[:C * K], keys[C * K:]   # (image id, flip), supports way by way
+    support_images = torch.stack([self.load_image(x, f) for x, f in support]).unflatten(0, (C, K)) if images else None
+    support_labels = torch.stack([_episode_label(self, x, [spec.class_ids[j // K]], f, first_way=j // K + 1)
+                                  for j, (x, f) in enumerate(support)]).unflatten(0, (C, K))
+    query_images = torch.stack([self.load_image(x, f) for x, f in queries]) if images else None
+    full = [_episode_label(self, x, spec.class_ids, f, full=True) for x, f in queries]
     query_labels = []
-    for x, lab in zip(spec.query_ids, full):
+    for lab in full:   # the model-size query label from the full one (not read again), fallbacks counted
         small, n_restored = resize_label(lab.numpy().astype(np.uint8), self.size)
         self.n_resize_fallbacks += n_restored
         query_labels.append(torch.from_numpy(small).long())
@@ -281,6 +278,5 @@ def read_id_list(path) -> list:
     "Image ids of a list file: one `ID` or `JPEGImages/ID.jpg SegmentationClassAug/ID.png` per line (duplicates dropped)"
     return list(dict.fromkeys(Path(line.split()[0]).stem for line in Path(path).read_text().splitlines() if line.strip()))
 
-# %% ../nbs/00_data.ipynb #b07cba28
 def _need_dir(path:Path, what:str, fix:str):
     if not path.is_dir(): raise FileNotFoundError(f"{what} not found: {path} does not exist. {fix}")

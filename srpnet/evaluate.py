@@ -19,13 +19,13 @@ from .train import make_dataset, validation_dataset, normalisation, load_model, 
 from .data import to_tensor
 from .paths import repo_root, repo_relative, code_version, sha256_file
 from .figures import draw
-from .inputs import read_image as _read_any_image, read_support_mask, _open as _open_image
+from .inputs import read_image, read_support_mask, _open as _open_image
 from .runs import atomic_write
 
 # %% auto #0
-__all__ = ['PROTOCOL', 'SCORES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs', 'over_folds',
-           'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_image',
-           'read_binary_mask', 'tint_mask', 'output_names', 'predict', 'predict_row', 'plot_predictions']
+__all__ = ['PROTOCOL', 'SCORES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs', 'results_table',
+           'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_binary_mask', 'tint_mask',
+           'output_names', 'predict', 'predict_row', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache(StoreStats):
@@ -163,7 +163,6 @@ def unit_of(result:dict) -> tuple: # (fold, training seed)
     "The (fold, training seed) unit an `evaluate` result belongs to"
     return result['fold'], (result.get('config') or {}).get('seed', 0)
 
-# %% ../nbs/09_evaluate.ipynb #8486a8a7
 def unit_runs(results:list, # `evaluate` results of one shot (any mix of models, folds and training seeds)
               score:str='miou') -> dict: # {row: {(fold, training seed): [score per evaluation seed]}}, rows in table order
     "Every row's scores per (fold, training seed) unit; refuses mixed shots and two results for one row and unit"
@@ -180,12 +179,6 @@ def unit_runs(results:list, # `evaluate` results of one shot (any mix of models,
     order = list(VARIANTS)   # the table's row order
     return dict(sorted(rows.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
-# %% ../nbs/09_evaluate.ipynb #946387ee
-def over_folds(per_fold:dict) -> dict:
-    "`mean_std_ci` of the per-seed mean over folds ({fold: [values per seed]})"
-    n = min(len(v) for v in per_fold.values())
-    return mean_std_ci([float(np.mean([v[s] for v in per_fold.values()])) for s in range(n)])
-
 # %% ../nbs/09_evaluate.ipynb #01542b0c
 def results_table(results:list, # `evaluate` results (several models and folds may be mixed)
                   score:str='miou', # 'miou' | 'fbiou' | 'dice' | 'episode_miou'
@@ -196,7 +189,8 @@ def results_table(results:list, # `evaluate` results (several models and folds m
         row, per_fold = dict(variant=name), {}
         for (fold, _), values in units.items(): per_fold.setdefault(fold, []).extend(values)
         for fold in sorted(per_fold): row[f'fold{fold}'] = {k: v * scale for k, v in mean_std_ci(per_fold[fold]).items() if k != 'n'}
-        row['mean'] = {k: v * scale for k, v in over_folds(per_fold).items() if k != 'n'}
+        n = min(len(v) for v in per_fold.values())   # over folds: the mean over folds per seed, summarised over seeds
+        row['mean'] = {k: v * scale for k, v in mean_std_ci([np.mean([v[s] for v in per_fold.values()]) for s in range(n)]).items() if k != 'n'}
         table.append(row)
     return table
 
@@ -274,13 +268,6 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
     scores = {float(eta): m.miou() for eta, m in meters.items()}
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
-# %% ../nbs/09_evaluate.ipynb #4e4b4b47
-def read_image(path, size:int, mean:tuple, std:tuple) -> tuple:
-    "(normalised tensor [3,size,size], original 8-bit RGB PIL image) of an image file (any mode: `srpnet.inputs.read_image`)"
-    from PIL import Image
-    img = _read_any_image(path)
-    return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
-
 # %% ../nbs/09_evaluate.ipynb #cc26079f
 def read_binary_mask(path, size:int, # mask file (non-zero = object); model input size
                      image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
@@ -346,15 +333,18 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
     model, run_config, _ = load_trained(weights, device)
     size = size or run_config.get('size') or 417
     mean, std = normalisation(model)
+    from PIL import Image
+    def load(path):   # (normalised tensor [3,size,size], the original 8-bit RGB image)
+        img = read_image(path)
+        return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
     # every input is read and checked before anything is written
-    shots = [read_image(p, size, mean, std) for p in support_images]
+    shots = [load(p) for p in support_images]
     labels = torch.stack([read_binary_mask(m, size, img.size, resize=resize_masks)
                           for m, (_, img) in zip(support_masks, shots)])[None].to(device)
     support = torch.stack([x for x, _ in shots])[None].to(device)
-    queries = [read_image(q, size, mean, std) for q in query_images]
+    queries = [load(q) for q in query_images]
     feats = model.embed(support.flatten(0, 1)).unflatten(0, support.shape[:2])
     out_dir.mkdir(parents=True, exist_ok=True); written = []
-    from PIL import Image
     for (x, img), (mask_file, overlay_file) in zip(queries, targets):
         out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), use_iqi=use_iqi)
         mask = out.query_pred[0].cpu().numpy() == 1
@@ -379,11 +369,10 @@ def predict_row(model:SRPNet, # the trained model of the row (in eval mode)
 @torch.no_grad()
 def plot_predictions(entries:dict, # {column title: (model, variant)}
                      dataset, # test episodes
-                     n:int=4, # number of episodes (rows)
-                     caches:dict|None=None): # {id(model): FeatureCache} to reuse
-    "Figure: support + mask, query + ground truth, then each model's query prediction (labels drawn by `srpnet.figures.overlay`)"
+                     n:int=4): # number of episodes (rows)
+    "Figure: support + mask, query + ground truth, then each model's query prediction (panels drawn by `srpnet.figures.draw`)"
     import matplotlib.pyplot as plt
-    caches = caches if caches is not None else {}
+    caches = {}   # {id(model): its FeatureCache}: a model shared by two columns embeds each image once
     fig, axes = plt.subplots(n, 2 + len(entries), figsize=(2 * (2 + len(entries)), 2 * n), squeeze=False)
     mean, std = normalisation(next(iter(entries.values()))[0])
     for row in range(n):

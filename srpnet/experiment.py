@@ -109,7 +109,6 @@ def chosen_config(exp:Experiment) -> dict:
 def _candidate_name(lr:float, overrides:dict) -> str:
     return '_'.join([f'lr{lr:g}'] + [f'{k}{overrides[k]}' for k in sorted(overrides)])
 
-# %% ../nbs/12_experiment.ipynb #91b2014c
 def _finished(run:Path, cfg:RunConfig) -> bool:
     "Whether `run` holds a finished run (model.pt) of `cfg`; a finished run of another configuration is an error"
     if not (run/'model.pt').is_file(): return False
@@ -117,7 +116,6 @@ def _finished(run:Path, cfg:RunConfig) -> bool:
         raise ValueError(f"'{run}' holds a finished run of another configuration: use another runs_dir, or delete that folder to train this one")
     return True
 
-# %% ../nbs/12_experiment.ipynb #cf5385e5
 def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progress:bool=False) -> dict:
     "Train F with `lr` and `overrides` on the first fold (resumable, in <runs>/lr_check/<name>); its best base-class validation mIoU"
     cfg = replace(exp.config, **overrides, variant='F', fold=exp.folds[0], lr=lr, iters=exp.lr_check_iters,
@@ -293,7 +291,7 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         out = exp.results/f'{shot}shot'
         etas = {p.stem: json.loads(p.read_text())['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
         timings = read_timings(exp)
-        write_results(results, out, extra=dict(experiment=exp.to_dict(), **chosen_config(exp), chosen_eta=etas, timings=timings),
+        write_results(results, out, extra=dict(experiment=exp.record(), **chosen_config(exp), chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
         effects = effects_table(results + untrained)     # the untrained rows enter the effects, not Table 1
         (out/'effects.md').write_text(effects_markdown(effects) + '\n')
@@ -308,7 +306,6 @@ def _first_seed_first(tasks:list, # argument tuples ending with a training seed
     "[the tasks of seed `first`, the others]: run in this order, because with `eta_per_fold` the others reuse its eta"
     return [[t for t in tasks if (t[-1] == first) == phase] for phase in (True, False)]
 
-# %% ../nbs/12_experiment.ipynb #63e77618
 def _unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
     "One job of the pipeline: train (variant, fold, seed) ('untrained': nothing to train), choose its eta, evaluate it at every shot"
     if variant != 'untrained': train_model(exp, variant, fold, seed)

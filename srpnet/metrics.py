@@ -105,12 +105,12 @@ def update_episode(self:FewShotMeter,
         self.update((pred == way).long(), binary_label, class_id)
 
 # %% ../nbs/07_metrics.ipynb #cedeb60c
-def mean_std_ci(values:list, # one score per run
-                confidence:float=0.95) -> dict: # two-sided confidence level of the interval
-    "Mean, sample std and the half-width of the confidence interval of the mean (Student's t)"
+def mean_std_ci(values:list # one score per run
+               ) -> dict: # mean, std, ci95, n
+    "Mean, sample std and the half-width of the 95% confidence interval of the mean (Student's t)"
     from scipy.stats import t as student_t
     v = np.asarray([x for x in values if not math.isnan(x)], dtype=np.float64)
     if len(v) == 0: return dict(mean=float('nan'), std=float('nan'), ci95=float('nan'), n=0)
     std = float(v.std(ddof=1)) if len(v) > 1 else 0.
-    half = float(student_t.ppf((1 + confidence) / 2, len(v) - 1) * std / math.sqrt(len(v))) if len(v) > 1 else float('nan')
+    half = float(student_t.ppf(0.975, len(v) - 1) * std / math.sqrt(len(v))) if len(v) > 1 else float('nan')
     return dict(mean=float(v.mean()), std=std, ci95=half, n=len(v))

@@ -4,16 +4,16 @@
 
 # %% ../nbs/13_runs.ipynb #65f1836c
 from __future__ import annotations
-import csv, errno, io, json, os, pickle, secrets, socket, time, warnings, zipfile
+import csv, errno, io, json, os, pickle, secrets, socket, warnings, zipfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 import filelock, torch
 
 # %% auto #0
-__all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_bytes',
-           'atomic_write_text', 'atomic_write_json', 'atomic_torch_save', 'RunLocked', 'RunLock', 'remove_temp_files',
-           'prepare_run_folder', 'open_run', 'AppendLog', 'load_checkpoint_file', 'state_dict_mismatch']
+__all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_json',
+           'atomic_torch_save', 'RunLocked', 'RunLock', 'prepare_run_folder', 'open_run', 'AppendLog',
+           'load_checkpoint_file', 'state_dict_mismatch']
 
 # %% ../nbs/13_runs.ipynb #580d98d0
 TMP_PATTERN = '.*.tmp'   # hidden temporary files of `atomic_write` and `atomic_torch_save`
@@ -26,13 +26,12 @@ def fsync_dir(folder):
     except OSError: pass
     finally: os.close(fd)
 
-def _tmp_path(path:Path) -> Path: return path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
-
 def atomic_write(path, # destination file (its folder must exist)
                  write, # `write(f)` writes the content to the binary file object `f`
                 ) -> Path:
     "Write `path` atomically: temp file in the same folder, fsync, os.replace, fsync the folder; temp removed on failure"
-    path = Path(path); tmp = _tmp_path(path)
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')   # matches TMP_PATTERN
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # 0o666: the umask applies, as for open()
         with os.fdopen(fd, 'wb') as f:
@@ -47,17 +46,9 @@ def atomic_write(path, # destination file (its folder must exist)
     fsync_dir(path.parent)
     return path
 
-def atomic_write_bytes(path, data:bytes) -> Path:
-    "Atomically write `data` to `path`"
-    return atomic_write(path, lambda f: f.write(data))
-
-def atomic_write_text(path, text:str, encoding='utf-8') -> Path:
-    "Atomically write `text` to `path`"
-    return atomic_write_bytes(path, text.encode(encoding))
-
 def atomic_write_json(path, obj, indent:int=2) -> Path:
     "Atomically write `obj` as JSON (with a final newline) to `path`"
-    return atomic_write_text(path, json.dumps(obj, indent=indent) + '\n')
+    return atomic_write(path, lambda f: f.write((json.dumps(obj, indent=indent) + '\n').encode()))
 
 def atomic_torch_save(obj, path) -> Path:
     "torch.save `obj` to `path` atomically"
@@ -109,21 +100,12 @@ class RunLock:
 RUN_ARTEFACTS = ('model.pt', 'summary.json', 'best.pt', 'checkpoint.pt', 'train_log.csv', 'val_log.csv', 'train.log',
                  'config.json')   # removal order of --overwrite: the 'finished' marker first, the config last
 
-def remove_temp_files(folder) -> list:
-    "Delete the hidden temporary files (`.*.tmp`) a crash left in `folder`; returns their names"
-    gone = []
-    for p in Path(folder).glob(TMP_PATTERN):
-        if p.is_file(): p.unlink(missing_ok=True); gone.append(p.name)
-    return gone
-
-def _json_normal(d): return json.loads(json.dumps(d))
-
 def _config_diff(folder:Path, fingerprint:dict) -> list:
     "Keys of `fingerprint` on which `<folder>/config.json` differs (['config.json unreadable'] if it cannot be read)"
     try: saved = json.loads((folder/'config.json').read_text())
     except (OSError, ValueError): return ['config.json unreadable']
     if not isinstance(saved, dict): return ['config.json unreadable']
-    fp = _json_normal(fingerprint)
+    fp = json.loads(json.dumps(fingerprint))   # tuples as lists, as saved
     return [k for k in fp if saved.get(k, '<missing>') != fp[k]]
 
 def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
@@ -137,7 +119,8 @@ def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
     if resume and overwrite: raise ValueError("--resume and --overwrite exclude each other: choose one")
     if folder.exists() and not folder.is_dir(): raise NotADirectoryError(f"run folder '{folder}' is a file, not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    remove_temp_files(folder)
+    for p in folder.glob(TMP_PATTERN):   # crash leftovers, never read
+        if p.is_file(): p.unlink(missing_ok=True)
     present = [a for a in RUN_ARTEFACTS if (folder/a).exists()]
     if overwrite:
         for a in present: (folder/a).unlink()
@@ -180,10 +163,9 @@ def open_run(folder, fingerprint:dict, resume:bool=False, overwrite:bool=False) 
 class AppendLog:
     "CSV log written append-only, one flushed row at a time; `sync` at checkpoints, `truncate_to` on resume"
     def __init__(self, path, # the CSV file (created with a header when missing or empty)
-                 columns:list, # column names; the first one ('iter') orders the rows
-                 key:str='iter'): # column holding the iteration (used by `truncate_to`)
-        self.path, self.columns, self.key = Path(path), list(columns), key
-        if key not in self.columns: raise ValueError(f"log columns {self.columns} lack the key column {key!r}")
+                 columns:list): # column names, among them 'iter' (the iteration, used by `truncate_to`)
+        self.path, self.columns, self.key = Path(path), list(columns), 'iter'
+        if self.key not in self.columns: raise ValueError(f"log columns {self.columns} lack the key column 'iter'")
         self._check_existing()
         self.file = open(self.path, 'a', newline='')
         if self.file.tell() == 0: self.file.write(self._line(self.columns)); self.file.flush()

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['module_fingerprint', 'dataset_signature', 'dataset_size', 'StageStore', 'StoreStats', 'shared_stores', 'StageCache']
+__all__ = ['SHARED_STORES', 'module_fingerprint', 'dataset_signature', 'StageStore', 'StoreStats', 'StageCache']
 
 # %% ../nbs/07a_stagecache.ipynb #2115fd33
 def module_fingerprint(module:torch.nn.Module # any module
@@ -28,11 +28,6 @@ def dataset_signature(dataset # an episode dataset (or `BaseClassEpisodes`, whos
     "What decides the pixels `dataset.load_image` returns: type, root, input size and normalisation"
     first = getattr(dataset, 'datasets', [dataset])[0]
     return (type(first).__name__, str(getattr(first, 'root', None)), str(first.size), tuple(first.mean), tuple(first.std))
-
-def dataset_size(dataset) -> tuple:
-    "The (H, W) model input size of an episode dataset"
-    s = getattr(dataset, 'datasets', [dataset])[0].size
-    return (s, s) if isinstance(s, int) else tuple(s)
 
 # %% ../nbs/07a_stagecache.ipynb #56f50578
 def _nbytes(entry) -> int: # a tensor, or a dict of tensors
@@ -73,11 +68,7 @@ class StoreStats:
     def evictions(self) -> int: return self.store.evictions
     def __len__(self): return len(self.store)
 
-_SHARED = {}   # (lower-stage fingerprint, dtype) -> StageStore: one per set of frozen weights in this process
-
-def shared_stores() -> dict:
-    "The process-wide stores of `StageCache(shared=True)`, by (weights fingerprint, dtype); `.clear()` it to free them"
-    return _SHARED
+SHARED_STORES = {}   # the stores of `StageCache(shared=True)`: (weights fingerprint, dtype) -> StageStore; `.clear()` frees them
 
 # %% ../nbs/07a_stagecache.ipynb #960fc37b
 class StageCache(StoreStats):
@@ -100,7 +91,7 @@ class StageCache(StoreStats):
 
     def _store(self) -> StageStore:
         if not self.shared: return StageStore(self.max_bytes)
-        return _SHARED.setdefault((self.weights, str(self.dtype)), StageStore(self.max_bytes))
+        return SHARED_STORES.setdefault((self.weights, str(self.dtype)), StageStore(self.max_bytes))
 
     def check(self) -> bool:
         "Switch to an empty (or the matching shared) store if the lower stages' weights changed since; True when they did"
@@ -126,7 +117,8 @@ class StageCache(StoreStats):
               keys:list # [(image_id, flip)]
              ) -> Tensor: # [N,D,h,w], equal to `backbone(images)` (float32 storage: up to rounding)
         "Backbone features of `keys`: the cached lower stages, then the trainable upper part (with its autograd graph)"
-        return self.upper(self.lower_features(dataset, keys), size=dataset_size(dataset))
+        size = getattr(dataset, 'datasets', [dataset])[0].size              # the model input size, int or (H, W)
+        return self.upper(self.lower_features(dataset, keys), size=(size, size) if isinstance(size, int) else tuple(size))
 
     def __repr__(self):
         return (f"StageCache({len(self.store)} entries{' (shared)' if self.shared else ''}, {self.nbytes / 2**20:.1f} MiB, "

@@ -4,13 +4,12 @@
 
 # %% ../nbs/08_train.ipynb #01674abb
 from __future__ import annotations
-import csv, hashlib, json, math, os, random, subprocess, sys, time
-from dataclasses import dataclass, field, asdict, fields, replace
+import math, os, random, subprocess, sys, time
+from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch import Tensor
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
 from .stagecache import StageCache, module_fingerprint
@@ -24,9 +23,10 @@ from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, lo
 
 # %% auto #0
 __all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset',
-           'seed_everything', 'rng_state', 'set_rng_state', 'weights_file', 'load_trained', 'load_model',
-           'NonFiniteLoss', 'default_workers', 'resolve_device', 'episode_forward', 'save_weights', 'stage_cache',
-           'validate', 'run_fingerprint', 'train', 'train_folds']
+           'seed_everything', 'rng_state', 'set_rng_state', 'load_trained', 'load_model', 'NonFiniteLoss',
+           'default_workers', 'resolve_device', 'episode_forward', 'stage_cache', 'save_weights', 'validate',
+           'run_fingerprint', 'make_optimiser', 'resume_state', 'train_episodes', 'train_step', 'open_logs',
+           'log_validation', 'save_checkpoint', 'finish_run', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #d8ab8fa0
 def normalisation(model) -> tuple:
@@ -46,20 +46,18 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
                         shot=config.shot if shot is None else shot, way=config.way, n_episodes=n_episodes,
                         seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std, **config.data_kwargs)
 
+# %% ../nbs/08_train.ipynb #ab046880
 class BaseClassEpisodes(torch.utils.data.Dataset):
-    "Episodes of several datasets interleaved (episode i comes from dataset i % n); same image ids in all."
+    "Episodes of several datasets interleaved (episode i comes from dataset i % n); the rest is the first's: same image ids in all"
     def __init__(self, datasets:list):
         self.datasets = list(datasets)
-        first = self.datasets[0]
         self.test_classes = sorted({c for d in self.datasets for c in d.test_classes})
-        self.shot, self.way, self.classes = first.shot, first.way, first.classes
+    def __getattr__(self, name): # episode, load_image, load_label, shot, way, classes, size, ...: the first dataset's
+        if name.startswith('__') or 'datasets' not in vars(self): raise AttributeError(name)
+        return getattr(self.datasets[0], name)
     def __len__(self): return sum(len(d) for d in self.datasets)
-    def _locate(self, i): return self.datasets[i % len(self.datasets)], i // len(self.datasets)
-    def spec(self, i): d, j = self._locate(i); return d.spec(j)
-    def __getitem__(self, i): d, j = self._locate(i); return d[j]
-    def episode(self, spec, images=True): return self.datasets[0].episode(spec, images=images)
-    def load_image(self, image_id, flip=False): return self.datasets[0].load_image(image_id, flip)
-    def load_label(self, image_id, class_id, full=False): return self.datasets[0].load_label(image_id, class_id, full=full)
+    def spec(self, i): return self.datasets[i % len(self.datasets)].spec(i // len(self.datasets))
+    def __getitem__(self, i): return self.episode(self.spec(i))
 
 def validation_dataset(config:RunConfig, # the run; its fold's test classes are never used
                        n_episodes:int=200, # total episodes (split evenly over the other folds)
@@ -93,21 +91,17 @@ def set_rng_state(state:dict):
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
-def weights_file(path) -> Path:
-    "The weights file of `path`: a run folder's model.pt (a finished run), else its checkpoint.pt; a file as given"
+# %% ../nbs/08_train.ipynb #d7cb4b6f
+def load_trained(path, # a run folder (its model.pt, a finished run, else its checkpoint.pt) or a .pt file written by `train`
+                 device='cpu') -> tuple:
+    "(SRPNet in eval mode, the run's config as a dict, the file read): every file `train` writes carries both"
     path = Path(path)
     if path.is_dir():
         found = next((p for p in (path/'model.pt', path/'checkpoint.pt') if p.is_file()), None)
         if found is None: raise FileNotFoundError(f"no trained model in '{path}': it holds no model.pt or checkpoint.pt; "
                                                   "pass a run folder of srpnet_train or its model.pt")
-        return found
-    if not path.exists(): raise FileNotFoundError(f"no trained model at '{path}': pass a run folder or its model.pt")
-    return path
-
-def load_trained(path, # a run folder (model.pt, else checkpoint.pt) or a .pt file written by `train`
-                 device='cpu') -> tuple:
-    "(SRPNet in eval mode, the run's config as a dict, the file read): every file `train` writes carries both"
-    path = weights_file(path)
+        path = found
+    elif not path.exists(): raise FileNotFoundError(f"no trained model at '{path}': pass a run folder or its model.pt")
     state = load_checkpoint_file(path)   # one-line errors for empty, truncated, foreign or unsafe files
     if not isinstance(state['model_config'], dict) or not isinstance(state['model'], dict):
         raise ValueError(f"'{path}' is not a srpnet weights file: its model or model_config is not a dict")
@@ -115,8 +109,7 @@ def load_trained(path, # a run folder (model.pt, else checkpoint.pt) or a .pt fi
     try: model = SRPNet(**config)
     except (TypeError, ValueError, KeyError) as e:
         raise ValueError(f"'{path}' describes a model this srpnet cannot build ({type(e).__name__}: {e})") from None
-    mismatch = state_dict_mismatch(model.state_dict(), state['model'])
-    if mismatch:
+    if mismatch := state_dict_mismatch(model.state_dict(), state['model']):
         raise ValueError(f"weights in '{path}' do not fit the {state['model_config'].get('backbone', '?')} model its "
                          f"config describes: {mismatch}; was the file edited or written by another version?")
     model.load_state_dict(state['model'])
@@ -145,13 +138,14 @@ def resolve_device(device:str='auto') -> torch.device:
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if torch.cuda.is_available() else torch.device('cpu')
     return torch.device(device)
 
+# %% ../nbs/08_train.ipynb #f72bed16
 def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache` is None)
                     episode, # an `srpnet.data.Episode` (labels only is enough when `cache` is given)
                     device, # where the model is
                     cache:StageCache|None=None, # cached lower stages of `model.backbone` (None: run the backbone on the images)
                     dataset=None, # the episode's dataset (it loads the images the cache does not hold yet)
                     losses:bool=True) -> SRPNetOutput: # compute the losses from the query labels
-    "`model` on one episode, from its images or from the cached lower stages (the same function: `upper(lower(x)) == backbone(x)`)"
+    "`model` on one episode, from its images or from the cached lower stages"
     query_labels = episode.query_labels.to(device, non_blocking=True) if losses else None
     support_labels = episode.support_labels.to(device, non_blocking=True)
     if cache is None:
@@ -162,6 +156,13 @@ def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache
     return model.head(feats[:C * K].unflatten(0, (C, K)), support_labels, feats[C * K:],
                       out_size=episode.query_labels.shape[-2:], query_labels=query_labels)
 
+def stage_cache(model:SRPNet, config:RunConfig, device, world:int=1) -> StageCache|None:
+    "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process); runs with the same frozen weights share its store"
+    if not config.cache_features or model.backbone.train_stages is None or world > 1: return None
+    return StageCache(model.backbone, device, dtype=torch.float16 if config.cache_fp16 else torch.float32,
+                      max_bytes=int(config.cache_gib * 2**30), shared=True)
+
+# %% ../nbs/08_train.ipynb #7a24ac9a
 def save_weights(path, # the weights file to write (atomically)
                  model:SRPNet, # the model
                  config:RunConfig, # the run it belongs to
@@ -170,12 +171,6 @@ def save_weights(path, # the weights file to write (atomically)
     "The weights file a run folder holds (model.pt, best.pt): state dict, model and run config, iteration; what `load_model` reads"
     return atomic_torch_save(dict(model=model.state_dict(), model_config=model.config, run_config=asdict(config),
                                   iteration=iteration, **extra), path)
-
-def stage_cache(model:SRPNet, config:RunConfig, device, world:int=1) -> StageCache|None:
-    "The `StageCache` a run uses: when `config.cache_features` and the model's lower stages are frozen (one process); runs with the same frozen weights share its store"
-    if not config.cache_features or model.backbone.train_stages is None or world > 1: return None
-    return StageCache(model.backbone, device, dtype=torch.float16 if config.cache_fp16 else torch.float32,
-                      max_bytes=int(config.cache_gib * 2**30), shared=True)
 
 @torch.no_grad()
 def validate(model:SRPNet, # the model (switched to eval mode, then back)
@@ -194,7 +189,7 @@ def validate(model:SRPNet, # the model (switched to eval mode, then back)
     model.train(was_training)
     return meter.summary()
 
-# %% ../nbs/08_train.ipynb #796077c0
+# %% ../nbs/08_train.ipynb #9ca9a2f7
 _SAME_RUN_EXEMPT = ('out', 'device', 'workers', 'cache_features', 'cache_gib')   # a resumed run may change these (speed, not results)
 CHECKPOINT_STATE = ('iteration', 'model', 'optimizer', 'scheduler', 'rng', 'config', 'model_config', 'best_val')
 
@@ -211,9 +206,13 @@ def _init_distributed(device) -> tuple:
     return dist.get_rank(), dist.get_world_size(), created
 
 def _gather(obj, world):
+    "`obj` of every rank, in rank order"
     if world == 1: return [obj]
-    out = [None] * world; dist.all_gather_object(out, obj); return out
+    out = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
 
+# %% ../nbs/08_train.ipynb #a471efd3
 def _open_run(run:Path, config, resume, overwrite, rank, world) -> tuple:
     "(lock, checkpoint or None): rank 0 locks and checks the folder, then tells the other ranks"
     lock, ckpt, err = None, None, None
@@ -230,7 +229,7 @@ def _open_run(run:Path, config, resume, overwrite, rank, world) -> tuple:
     return lock, ckpt
 
 def _drop_new_folder(run:Path, lock):
-    "Remove the run folder this call created when it failed before writing anything but the lock"
+    "Release `lock`; remove the run folder this call created if it failed before writing anything but the lock"
     if lock is not None: lock.release()
     if not run.is_dir(): return
     if {p.name for p in run.iterdir()} <= {'.lock'}:
@@ -238,6 +237,126 @@ def _drop_new_folder(run:Path, lock):
         try: run.rmdir()
         except OSError: pass
 
+# %% ../nbs/08_train.ipynb #631d0730
+def make_optimiser(model:torch.nn.Module, # its trainable parameters are optimised
+                   config:RunConfig) -> tuple: # lr, momentum, weight_decay, milestone_step, lr_gamma
+    "(SGD, its step schedule) as `config` says"
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                momentum=config.momentum, weight_decay=config.weight_decay)
+    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, config.milestone_step, config.lr_gamma)
+
+# %% ../nbs/08_train.ipynb #769d5dab
+def resume_state(ckpt:Path|None, # the checkpoint to resume from (None: a fresh start)
+                 config:RunConfig, model:SRPNet, optimizer, scheduler, # the run, and what is restored in place
+                 rank:int=0, world:int=1) -> tuple: # this process and the world size (each rank has its RNG state)
+    "(first iteration, best validation mIoU so far): (0, -1) for a fresh start, else restored from `ckpt`"
+    if ckpt is None: return 0, -1.
+    run, state = Path(config.out), load_checkpoint_file(ckpt, keys=CHECKPOINT_STATE)
+    if changed := [k for k, v in run_fingerprint(config).items() if state['config'].get(k) != v]:
+        raise ValueError(f"cannot resume '{run}': the config differs in {changed}; "
+                         f"use RunConfig.load('{run}') or a new output folder")
+    if mismatch := state_dict_mismatch(model.state_dict(), state['model']):
+        raise ValueError(f"cannot resume '{run}': its checkpoint does not fit the model: {mismatch}")
+    model.load_state_dict(state['model'])
+    optimizer.load_state_dict(state['optimizer'])
+    scheduler.load_state_dict(state['scheduler'])
+    set_rng_state(state['rng'][rank] if len(state['rng']) == world else state['rng'][0])
+    return state['iteration'], state['best_val']
+
+# %% ../nbs/08_train.ipynb #ca6b3ec1
+def train_episodes(train_set, # the run's training episodes (`make_dataset`)
+                   config:RunConfig, device, # the run (iters, workers) and where it trains
+                   start:int, rank:int=0, world:int=1, # first iteration, this process, the world size
+                   cache:StageCache|None=None): # when given, episodes carry labels only: the cache supplies the features
+    "The episodes this process trains on from iteration `start`, in order"
+    if cache is not None:   # the same episodes, labels only: images are read only when the cache misses
+        return (train_set.episode(train_set.spec(i), images=False) for i in range(start, config.iters))
+    return torch.utils.data.DataLoader(train_set, batch_size=None, pin_memory=device.type == 'cuda',
+                                       num_workers=default_workers(device) if config.workers is None else config.workers,
+                                       sampler=range(start * world + rank, config.iters * world, world))
+
+# %% ../nbs/08_train.ipynb #241f06b2
+def train_step(net, # the model (or its DDP wrapper), in training mode
+               episode, optimizer, scheduler, device, # one episode, and what steps
+               iteration:int, checkpoint:Path, # the iteration this step completes, the run's checkpoint (for messages)
+               cache:StageCache|None=None, dataset=None, # as `episode_forward`
+               bf16:bool=False, # autocast the forward to bfloat16
+               world:int=1) -> tuple: # processes to average the logged numbers over
+    "({loss, loss_query, loss_support, query_iou}, the learning rate used) of one SGD step on `episode`"
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        out = episode_forward(net, episode, device, cache, dataset)
+    nan = torch.tensor(float('nan'), device=device)
+    stats = torch.stack([out.loss.detach().float(),
+                         *[(t.detach().float() if t is not None else nan) for t in (out.loss_query, out.loss_support)],
+                         foreground_iou(out.query_pred.detach(), episode.query_labels.to(device), episode.spec.way)])
+    if world > 1:
+        dist.all_reduce(stats)
+        stats /= world
+    if not torch.isfinite(stats[0]):
+        raise NonFiniteLoss(f"loss is {stats[0].item()} at iteration {iteration}: run stopped, no step taken; "
+                            f"'{checkpoint}' keeps the last good state. Lower lr or check the data, then resume.")
+    optimizer.zero_grad(set_to_none=True)
+    out.loss.backward()
+    lr = optimizer.param_groups[0]['lr']
+    optimizer.step()
+    scheduler.step()
+    return dict(zip(TRAIN_LOG[1:5], stats.tolist())), lr
+
+# %% ../nbs/08_train.ipynb #a4c9347b
+def _due(done:int, every:int, iters:int) -> bool:
+    "Whether iteration `done` is a multiple of `every`, or the last"
+    return done % every == 0 or done == iters
+
+def open_logs(run:Path, config:RunConfig, start:int) -> dict:
+    "The first writes: config.json, and the two CSV logs cut back to iteration `start` (rows after the checkpoint are redone)"
+    atomic_write_json(run/'config.json', asdict(config))
+    logs = dict(train=AppendLog(run/'train_log.csv', TRAIN_LOG), val=AppendLog(run/'val_log.csv', VAL_LOG))
+    for log in logs.values(): log.truncate_to(start)
+    return logs
+
+def log_validation(run:Path, model:SRPNet, val_set, config:RunConfig, # the run, its model and validation episodes
+                   iteration:int, best:float, # the iteration, and the best validation mIoU so far
+                   log:AppendLog, cache:StageCache|None=None) -> tuple: # val_log.csv; the stage cache
+    "(scores, best mIoU): validate, log a row, write best.pt when the mIoU beats `best`"
+    scores = validate(model, val_set, cache=cache)
+    log.write(iter=iteration, **{k: scores[k] for k in VAL_LOG[1:]})
+    if scores['miou'] > best: save_weights(run/'best.pt', model, config, iteration, val=scores)
+    return scores, max(best, scores['miou'])
+
+# %% ../nbs/08_train.ipynb #330c715c
+def save_checkpoint(path:Path, iteration:int, # checkpoint.pt, and the iteration it records
+                    model:SRPNet, optimizer, scheduler, config:RunConfig, best:float, # the training state
+                    rngs:list, # every rank's `rng_state()`
+                    logs:dict, # the run's logs: synced first, so every row up to `iteration` is on disk before the checkpoint says so
+                    cache:StageCache|None=None): # checked first: its frozen stages must not have changed
+    "Write the full training state (atomically), after checking that the weights are finite and the cache is not stale"
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise NonFiniteLoss(f"weights became non-finite by iteration {iteration}; '{path}' keeps the last good state")
+    for log in logs.values(): log.sync()
+    if cache is not None and cache.check():
+        raise RuntimeError(f"the frozen backbone stages changed during training (by iteration {iteration}), so cached "
+                           "features were stale: a bug, please report it; train with cache_features=False meanwhile")
+    atomic_torch_save(dict(iteration=iteration, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                           scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config), run_config=asdict(config),
+                           model_config=model.config, best_val=best), path)
+
+# %% ../nbs/08_train.ipynb #87362164
+def finish_run(run:Path, model:SRPNet, config:RunConfig, # the run folder, its model and config
+               start:int, seconds:float, last_loss:float, best:float, # where it resumed, its time, its last loss and best mIoU
+               fingerprints:list, # every rank's `module_fingerprint` of the final weights
+               cache:StageCache|None=None) -> dict: # the stage cache (its use is recorded)
+    "Write summary.json, then model.pt (last: it marks a finished run); warn if the ranks' weights differ"
+    summary = dict(iterations=config.iters, resumed_from=start, seconds=round(seconds, 2), last_loss=last_loss,
+                   best_val_miou=best, world_size=len(fingerprints), rank_fingerprints=fingerprints,
+                   ranks_in_sync=len(set(fingerprints)) == 1,
+                   stage_cache=None if cache is None else dict(entries=len(cache), peak_bytes=cache.peak_bytes,
+                                                               computed=cache.computed, hits=cache.hits, evictions=cache.evictions))
+    atomic_write_json(run/'summary.json', summary)
+    save_weights(run/'model.pt', model, config, config.iters)
+    if not summary['ranks_in_sync']: print(f"warning: ranks ended with different weights: {fingerprints}")
+    return summary
+
+# %% ../nbs/08_train.ipynb #796077c0
 def train(config:RunConfig, # the run
           resume:bool=False, # continue from `<out>/checkpoint.pt` (the folder must hold this run)
           model:SRPNet|None=None, # a ready model (default: `SRPNet(**config.model_kwargs())`)
@@ -248,102 +367,45 @@ def train(config:RunConfig, # the run
     rank, world, created_group = _init_distributed(device)
     run, cuda = Path(config.out), device.type == 'cuda'
     created = rank == 0 and not run.exists()
-    lock, logs, bar, wrote = None, {}, None, False
+    lock, logs, bar = None, {}, None
     try:
         lock, ckpt = _open_run(run, config, resume, overwrite, rank, world)   # before anything is written
         seed_everything(config.seed)
         model = (model or SRPNet(**config.model_kwargs())).to(device)
         if cuda: model = model.to(memory_format=torch.channels_last)
         bf16 = config.precision == 'bf16' or (config.precision == 'auto' and cuda)
-        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=config.lr,
-                                    momentum=config.momentum, weight_decay=config.weight_decay)
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config.milestone_step, config.lr_gamma)
-        start, best, ckpt_path = 0, -1., run/'checkpoint.pt'
-        if ckpt is not None:
-            state = load_checkpoint_file(ckpt, keys=CHECKPOINT_STATE)
-            changed = [k for k, v in run_fingerprint(config).items() if state['config'].get(k) != v]
-            if changed: raise ValueError(f"cannot resume '{run}': the config differs in {changed}; "
-                                         f"use RunConfig.load('{run}') or a new output folder")
-            mismatch = state_dict_mismatch(model.state_dict(), state['model'])
-            if mismatch: raise ValueError(f"cannot resume '{run}': its checkpoint does not fit the model: {mismatch}")
-            model.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])
-            scheduler.load_state_dict(state['scheduler'])
-            start, best = state['iteration'], state['best_val']
-            set_rng_state(state['rng'][rank] if len(state['rng']) == world else state['rng'][0])
+        optimizer, scheduler = make_optimiser(model, config)
+        start, best = resume_state(ckpt, config, model, optimizer, scheduler, rank, world)
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
         mean, std = normalisation(model)
         train_set = make_dataset(config, 'train', n_episodes=config.iters * world, mean=mean, std=std)
         cache = stage_cache(model, config, device, world)    # made after the checkpoint is loaded: keyed by those weights
-        if cache is None:
-            loader = torch.utils.data.DataLoader(train_set, batch_size=None, pin_memory=cuda,
-                                                 num_workers=default_workers(device) if config.workers is None else config.workers,
-                                                 sampler=range(start * world + rank, config.iters * world, world))
-        else:   # the same episodes, labels only: images are read only when the cache misses
-            loader = (train_set.episode(train_set.spec(i), images=False) for i in range(start, config.iters))
-        val_set = (validation_dataset(config, config.val_episodes, mean=mean, std=std)
-                   if config.val_every and rank == 0 else None)
-        if rank == 0:   # the first writes: the inputs were all checked above
-            wrote = True
-            atomic_write_json(run/'config.json', asdict(config))
-            logs = dict(train=AppendLog(run/'train_log.csv', TRAIN_LOG), val=AppendLog(run/'val_log.csv', VAL_LOG))
-            for log in logs.values(): log.truncate_to(start)   # rows after the checkpoint are redone
-        bar = tqdm(total=config.iters, initial=start, disable=not progress or rank != 0,
-                   desc=f'{config.variant} fold {config.fold}')
-
-        def save_checkpoint(iteration):
-            rngs = _gather(rng_state(), world)
-            if rank != 0: return
-            if not all(torch.isfinite(p).all() for p in model.parameters()):
-                raise NonFiniteLoss(f"weights became non-finite by iteration {iteration}; '{ckpt_path}' keeps the last good state")
-            for log in logs.values(): log.sync()   # every row up to `iteration` is on disk before the checkpoint says so
-            if cache is not None and cache.check():
-                raise RuntimeError(f"the frozen backbone stages changed during training (by iteration {iteration}), so cached "
-                                   "features were stale: a bug, please report it; train with cache_features=False meanwhile")
-            atomic_torch_save(dict(iteration=iteration, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                                   scheduler=scheduler.state_dict(), rng=rngs, config=asdict(config), run_config=asdict(config),
-                                   model_config=model.config, best_val=best), ckpt_path)
-
-        t_start, net_loss = time.time(), float('nan')
+        episodes = train_episodes(train_set, config, device, start, rank, world, cache)
+        val_set = validation_dataset(config, config.val_episodes, mean=mean, std=std) if config.val_every and rank == 0 else None
+        if rank == 0: logs = open_logs(run, config, start)   # the first writes: the inputs were all checked above
+        bar = tqdm(total=config.iters, initial=start, disable=not progress or rank != 0, desc=f'{config.variant} fold {config.fold}')
+        t_start, loss = time.time(), float('nan')
         net.train()
-        for it, ep in enumerate(loader, start=start):
+        for done, ep in enumerate(episodes, start=start + 1):
             t0 = time.time()
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                out = episode_forward(net, ep, device, cache, train_set)
-            nan = torch.tensor(float('nan'), device=device)
-            stats = torch.stack([out.loss.detach().float(),
-                                 *[(t.detach().float() if t is not None else nan) for t in (out.loss_query, out.loss_support)],
-                                 foreground_iou(out.query_pred.detach(), ep.query_labels.to(device), ep.spec.way)])
-            if world > 1: dist.all_reduce(stats); stats /= world
-            if not torch.isfinite(stats[0]):
-                raise NonFiniteLoss(f"loss is {stats[0].item()} at iteration {it + 1}: run stopped, no step taken; "
-                                    f"'{ckpt_path}' keeps the last good state. Lower lr or check the data, then resume.")
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            lr = optimizer.param_groups[0]['lr']
-            optimizer.step(); scheduler.step()
-            done, net_loss = it + 1, stats[0].item()
+            stats, lr = train_step(net, ep, optimizer, scheduler, device, done, run/'checkpoint.pt', cache, train_set, bf16, world)
+            loss = stats['loss']
             if rank == 0:
-                logs['train'].write(iter=done, **dict(zip(['loss', 'loss_query', 'loss_support', 'query_iou'], stats.tolist())),
-                                    lr=lr, seconds=round(time.time() - t0, 4))
-                bar.update(1); bar.set_postfix(loss=f'{net_loss:.3f}', lr=f'{lr:.1e}', refresh=False)
-            if val_set is not None and (done % config.val_every == 0 or done == config.iters):
-                scores = validate(model, val_set, device, cache=cache)
-                logs['val'].write(iter=done, **{k: scores[k] for k in ('miou', 'fbiou', 'dice', 'episode_miou')})
-                bar.set_postfix(loss=f'{net_loss:.3f}', val_miou=f"{scores['miou']:.3f}")
-                if scores['miou'] > best: best = scores['miou']; save_weights(run/'best.pt', model, config, done, val=scores)
-            if done % config.ckpt_every == 0 or done == config.iters: save_checkpoint(done)
+                logs['train'].write(iter=done, **stats, lr=lr, seconds=round(time.time() - t0, 4))
+                bar.update(1)
+                bar.set_postfix(loss=f'{loss:.3f}', lr=f'{lr:.1e}', refresh=False)
+            if val_set is not None and _due(done, config.val_every, config.iters):
+                scores, best = log_validation(run, model, val_set, config, done, best, logs['val'], cache)
+                bar.set_postfix(loss=f'{loss:.3f}', val_miou=f"{scores['miou']:.3f}")
+            if _due(done, config.ckpt_every, config.iters):
+                rngs = _gather(rng_state(), world)
+                if rank == 0: save_checkpoint(run/'checkpoint.pt', done, model, optimizer, scheduler, config, best, rngs, logs, cache)
         fingerprints = _gather(module_fingerprint(model), world)
-        if rank == 0:
-            summary = dict(iterations=config.iters, resumed_from=start, seconds=round(time.time() - t_start, 2),
-                           last_loss=net_loss, best_val_miou=best, world_size=world, rank_fingerprints=fingerprints,
-                           ranks_in_sync=len(set(fingerprints)) == 1,
-                           stage_cache=None if cache is None else dict(entries=len(cache), peak_bytes=cache.peak_bytes,
-                                                                       computed=cache.computed, hits=cache.hits, evictions=cache.evictions))
-            atomic_write_json(run/'summary.json', summary)
-            save_weights(run/'model.pt', model, config, config.iters)   # last: model.pt marks a finished run
-            if not summary['ranks_in_sync']: print(f"warning: ranks ended with different weights: {fingerprints}")
+        if rank == 0: finish_run(run, model, config, start, time.time() - t_start, loss, best, fingerprints, cache)
     except BaseException:
-        if created and not wrote: _drop_new_folder(run, lock); lock = None
+        if created:
+            _drop_new_folder(run, lock)   # the folder goes only if nothing but the lock was written
+            lock = None
         raise
     finally:
         if bar is not None: bar.close()
@@ -363,19 +425,17 @@ def train_folds(config:RunConfig, # the run; its `out` becomes the parent of fol
     "Train `config` on each fold, sequentially or as independent subprocesses"
     configs = [replace(config, fold=f, out=str(Path(config.out)/f'fold{f}')) for f in folds]
     if not subprocesses: return [train(c, resume=resume, progress=progress, overwrite=overwrite) for c in configs]
-    running, failed = [], []
-    parent = Path(config.out); parent.mkdir(parents=True, exist_ok=True)
+    parent, running = Path(config.out), []
+    parent.mkdir(parents=True, exist_ok=True)
     for c in configs:
-        run = Path(c.out)
-        while len([p for p, _ in running if p.poll() is None]) >= max_parallel: time.sleep(0.5)
+        while sum(p.poll() is None for p, _ in running) >= max_parallel: time.sleep(0.5)
         cfg_file = atomic_write_json(parent/f'.fold{c.fold}.config.json', asdict(c))   # the run folder is train's to create
-        code = (f"import json; from pathlib import Path; from srpnet.train import train, RunConfig; "
-                f"train(RunConfig(**json.loads(Path({str(cfg_file)!r}).read_text())), resume={resume}, progress=False, "
-                f"overwrite={overwrite})")
-        log = open(parent/f'fold{c.fold}.train.log', 'w')
-        running.append((subprocess.Popen([sys.executable, '-c', code], stdout=log, stderr=subprocess.STDOUT), run))
-    for p, run in running:
-        if p.wait() != 0: failed.append(str(run.parent/f'{run.name}.train.log'))
-        else: (run.parent/f'.{run.name}.config.json').unlink(missing_ok=True)
-    if failed: raise RuntimeError(f"{len(failed)} fold run(s) failed; see {failed}")
+        code = (f"from srpnet.train import train, RunConfig; "
+                f"train(RunConfig.load({str(cfg_file)!r}), resume={resume}, progress=False, overwrite={overwrite})")
+        with open(parent/f'fold{c.fold}.train.log', 'w') as log:
+            running.append((subprocess.Popen([sys.executable, '-c', code], stdout=log, stderr=subprocess.STDOUT), c.fold))
+    for p, fold in running:
+        if p.wait() == 0: (parent/f'.fold{fold}.config.json').unlink(missing_ok=True)
+    if failed := [str(parent/f'fold{fold}.train.log') for p, fold in running if p.returncode != 0]:
+        raise RuntimeError(f"{len(failed)} fold run(s) failed; see {failed}")
     return [Path(c.out) for c in configs]
