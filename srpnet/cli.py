@@ -12,7 +12,7 @@ import torch
 from . import prepare
 from .datasets import DATASETS, dataset_entry
 from .config import RunConfig, Experiment, setting_types, parse_text, check_value
-from .train import train, train_folds, make_dataset, normalisation
+from .train import train, train_folds, make_dataset, normalisation, resolve_device
 from .evaluate import write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
 from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model
 from .iqi import IQI_STEPS
@@ -175,16 +175,16 @@ def _eval_options(p):
 @console(_eval_options)
 def srpnet_eval(a):
     "Evaluate trained runs under the few-shot protocol; writes results.json/csv and table.md/csv"
-    step = a.iqi_step or 'absolute'
+    step, device = a.iqi_step or 'absolute', str(resolve_device(a.device))   # 'auto' -> cuda:0 or cpu, as in training
     candidates = a.etas or IQI_STEPS[step].eta_grid
     results, choices = [], {}
     for r in _runs_in(Path(a.run)):
         run_eta = a.eta
         if a.choose_eta:
-            choices[r.name] = select_eta_for_run(r, candidates, a.val_episodes, step, device=a.device, progress=not a.quiet)
+            choices[r.name] = select_eta_for_run(r, candidates, a.val_episodes, step, device=device, progress=not a.quiet)
             run_eta = choices[r.name]['eta']
         results.append(evaluate_run(r, a.seeds, a.episodes, shot=a.shot, variants=a.variants, eta=run_eta, iqi_step=a.iqi_step,
-                                    full_res=not a.low_res, device=a.device, progress=not a.quiet))
+                                    full_res=not a.low_res, device=device, progress=not a.quiet))
     dest = write_results(results, a.out or Path(a.run)/'eval', extra=dict(eta_choice=choices) if choices else None)
     print(table_markdown(results_table(results)))
     print(f"results: {dest}")
@@ -205,8 +205,8 @@ def _predict_options(p):
 @console(_predict_options)
 def srpnet_predict(a):
     "Segment query images given K support images with masks; writes <query>_mask.png and <query>_overlay.png"
-    files = predict(a.weights, a.support, a.masks, a.query, out_dir=a.out, size=a.size, use_iqi=a.iqi or None, device=a.device,
-                    resize_masks=a.resize_masks, overwrite=a.overwrite)
+    files = predict(a.weights, a.support, a.masks, a.query, out_dir=a.out, size=a.size, use_iqi=a.iqi or None,
+                    device=str(resolve_device(a.device)), resize_masks=a.resize_masks, overwrite=a.overwrite)
     print('\n'.join(str(f) for f in files))
 
 # %% ../nbs/10_cli.ipynb #0f5cddd1
@@ -294,7 +294,6 @@ def _bench_options(p):
 def srpnet_bench(a):
     "Console script: benchmark srpnet's head against its backbone (`srpnet.bench.bench`); print one JSON object on stdout."
     from srpnet.bench import bench, save_result
-    device = ('cuda' if torch.cuda.is_available() else 'cpu') if a.device == 'auto' else a.device
-    res = bench(quick=a.quick, size=a.size, backbone=a.backbone, device=device, threads=a.threads)
+    res = bench(quick=a.quick, size=a.size, backbone=a.backbone, device=str(resolve_device(a.device)), threads=a.threads)
     if not a.no_save: res['saved_to'] = str(save_result(res, a.out))
     print(json.dumps(res))

@@ -5,7 +5,7 @@
 # %% ../nbs/07b_config.ipynb #27cc2d8e
 from __future__ import annotations
 import copy, functools, inspect, json, math, typing, warnings
-from dataclasses import dataclass, field, fields, asdict, is_dataclass, replace, MISSING
+from dataclasses import dataclass, field, fields, asdict, is_dataclass, MISSING
 from pathlib import Path
 import torch
 from .datasets import DATASETS, dataset_entry

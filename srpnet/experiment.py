@@ -146,8 +146,8 @@ def choose_config(exp:Experiment, progress:bool=False,
     rows += _all_of(_try_candidate, [(exp, first['lr'], overrides, 2, progress) for overrides in second], jobs)
     best = max(rows, key=lambda r: r['val_miou'])
     exp.results.mkdir(parents=True, exist_ok=True)
-    (exp.results/'config_choice.json').write_text(json.dumps(dict(lr=best['lr'], overrides=best['overrides'], candidates=rows,
-        iters=exp.lr_check_iters, fold=exp.folds[0], variant='F', val_episodes=exp.lr_check_episodes), indent=1))
+    atomic_write_json(exp.results/'config_choice.json', dict(lr=best['lr'], overrides=best['overrides'], candidates=rows,
+                      iters=exp.lr_check_iters, fold=exp.folds[0], variant='F', val_episodes=exp.lr_check_episodes), indent=1)
     _timed(exp, 'lr_check_s', time.time() - t0)
     return chosen_config(exp)
 
