@@ -243,7 +243,7 @@ def split(self:PyramidBackbone, n_train:int|None=None # top stages in the upper 
 
 # %% ../nbs/01_backbone.ipynb #c3fc9242
 LITE_MEAN = LITE_STD = (0.5, 0.5, 0.5)
-from .data import IMAGENET_MEAN, IMAGENET_STD  # one definition, in the data module
+from .episodes import IMAGENET_MEAN, IMAGENET_STD  # one definition, in the data module
 
 # %% ../nbs/01_backbone.ipynb #94539bd3
 def read_state_dict(path, # a file written by `torch.save(model.state_dict(), path)`

@@ -10,7 +10,6 @@ from pathlib import Path
 import torch
 from .datasets import DATASETS, dataset_entry
 from .backbone import BACKBONES
-from .model import upgrade_config
 from .variants import QUERY_ROWS, TRAINED, model_switches
 from .iqi import IQI_STEPS
 from fastcore.basics import patch
@@ -18,8 +17,17 @@ from .paths import repo_root, repo_relative
 from .runs import atomic_write_json
 
 # %% auto #0
-__all__ = ['RUN_ARGS', 'setting', 'check_value', 'setting_types', 'parse_text', 'dataset_arguments', 'check_data_kwargs',
-           'validate', 'read_json', 'from_file', 'record', 'RunConfig', 'Experiment']
+__all__ = ['RUN_ARGS', 'upgrade_config', 'setting', 'check_value', 'setting_types', 'parse_text', 'dataset_arguments',
+           'check_data_kwargs', 'validate', 'read_json', 'from_file', 'record', 'RunConfig', 'Experiment']
+
+# %% ../nbs/07b_config.ipynb #00fc9d88
+def upgrade_config(config:dict # a model or run config as recorded by any srpnet version
+                  ) -> dict: # the same config in today's keys
+    "`config` with the keys of older versions translated: `freeze_stages=True` is `train_stages=0`, `iqi` is `use_iqi`."
+    config = dict(config)
+    if config.pop('freeze_stages', False): config['train_stages'] = 0
+    if 'iqi' in config: config['use_iqi'] = config.pop('iqi')   # weights files written before the switch was named `use_iqi`
+    return config
 
 # %% ../nbs/07b_config.ipynb #f194b4f9
 def setting(default=MISSING, # the default (a dict or list is copied per instance; MISSING: required)

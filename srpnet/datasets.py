@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from PIL import Image
-from .data import FewShotDataset, IGNORE, read_mask, save_mask, fold_classes, read_id_list, _need_dir
+from .episodes import FewShotDataset, IGNORE, read_mask, save_mask, fold_classes, read_id_list, _need_dir
 from .paths import default_data_dir
 from .synth import SYNTH_VERSION, SYNTH_CLASSES, synth_image
 

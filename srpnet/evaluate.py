@@ -16,10 +16,10 @@ from .model import SRPNet
 from .variants import VARIANTS, variants_of, check_variants
 from .config import RunConfig
 from .train import make_dataset, validation_dataset, normalisation, load_model, load_trained
-from .data import to_tensor
+from .episodes import to_tensor
 from .paths import repo_root, repo_relative, code_version, sha256_file
 from .figures import draw
-from .inputs import read_image, read_support_mask, _open as _open_image
+from .episodes import read_image, read_support_mask, _open as _open_image
 from .runs import atomic_write
 
 # %% auto #0
@@ -272,7 +272,7 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
 def read_binary_mask(path, size:int, # mask file (non-zero = object); model input size
                      image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
                      resize:bool=False) -> Tensor: # stretch a mask of another aspect ratio to the image
-    "Binary mask [size,size] int64 (1 where the file is non-zero), checked against its image (`srpnet.inputs.read_support_mask`)"
+    "Binary mask [size,size] int64 (1 where the file is non-zero), checked against its image (`srpnet.episodes.read_support_mask`)"
     from PIL import Image
     if image_size is None: image_size = _open_image(path, 'mask').size
     m = read_support_mask(path, image_size, resize=resize)

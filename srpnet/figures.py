@@ -8,7 +8,7 @@ __all__ = ['denormalise', 'overlay', 'draw', 'show_episode']
 # %% ../nbs/00d_figures.ipynb #d003f29e
 import numpy as np, torch
 from torch import Tensor
-from .data import IMAGENET_MEAN, IMAGENET_STD, IGNORE, Episode
+from .episodes import IMAGENET_MEAN, IMAGENET_STD, IGNORE, Episode
 
 # %% ../nbs/00d_figures.ipynb #cb23c11e
 _WAY_COLOURS = np.array([[0, 0, 0], [255, 40, 40], [40, 120, 255], [40, 220, 40], [255, 200, 0], [200, 0, 255]], np.float32)

@@ -21,7 +21,7 @@ from .iqi import iterative_query_inference, IQIResult, IQI_STEPS
 from .variants import model_switches
 
 # %% auto #0
-__all__ = ['SRPNetOutput', 'SRPNet', 'upgrade_config']
+__all__ = ['SRPNetOutput', 'SRPNet']
 
 # %% ../nbs/06_model.ipynb #f3fb3591
 @dataclass
@@ -83,15 +83,6 @@ class SRPNet(nn.Module):
 
     def extra_repr(self):
         return ', '.join(f'{k}={v!r}' for k, v in self.config.items() if k != 'backbone')
-
-# %% ../nbs/06_model.ipynb #00fc9d88
-def upgrade_config(config:dict # a model or run config as recorded by any srpnet version
-                  ) -> dict: # the same config in today's keys
-    "`config` with the keys of older versions translated: `freeze_stages=True` is `train_stages=0`, `iqi` is `use_iqi`."
-    config = dict(config)
-    if config.pop('freeze_stages', False): config['train_stages'] = 0
-    if 'iqi' in config: config['use_iqi'] = config.pop('iqi')   # weights files written before the switch was named `use_iqi`
-    return config
 
 # %% ../nbs/06_model.ipynb #f3e609ed
 def _check_episode(support_feats, support_labels, query_feats):
@@ -174,7 +165,7 @@ def forward(self:SRPNet,
 
 # %% ../nbs/06_model.ipynb #e7c17391
 @patch
-def forward_episode(self:SRPNet, episode # an `srpnet.data.Episode` (moved to the model's device)
+def forward_episode(self:SRPNet, episode # an `srpnet.episodes.Episode` (moved to the model's device)
                     ) -> SRPNetOutput:
     "`forward` on an `Episode`, with its query labels (so losses are computed) and outputs at their size."
     device = next(self.parameters()).device

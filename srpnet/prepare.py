@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import read_id_list, read_mask, save_mask, fold_classes, episode_label, IGNORE
+from .episodes import read_id_list, read_mask, save_mask, fold_classes, episode_label, IGNORE
 from .paths import default_data_dir, repo_root
 from .datasets import Pascal5i, Coco20i, synth5i   # synth5i: Synth-5i's builder, found here by the name DATASETS gives
 

@@ -13,11 +13,11 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 from .metrics import FewShotMeter
 from .stagecache import StageCache, module_fingerprint
-from .model import SRPNet, SRPNetOutput, upgrade_config
+from .model import SRPNet, SRPNetOutput
 from .losses import foreground_iou
-from . import data as srpdata
+from .episodes import IMAGENET_MEAN, IMAGENET_STD
 from .datasets import open_dataset
-from .config import RunConfig
+from .config import RunConfig, upgrade_config
 from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
@@ -32,7 +32,7 @@ __all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_da
 def normalisation(model) -> tuple:
     "The (mean, std) input normalisation of `model`'s backbone (ImageNet when it does not say)"
     bb = getattr(model, 'backbone', None)
-    return tuple(getattr(bb, 'mean', srpdata.IMAGENET_MEAN)), tuple(getattr(bb, 'std', srpdata.IMAGENET_STD))
+    return tuple(getattr(bb, 'mean', IMAGENET_MEAN)), tuple(getattr(bb, 'std', IMAGENET_STD))
 
 def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, size, data_kwargs)
                  split:str='train', # 'train' | 'val'
@@ -40,7 +40,7 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
                  seed:int|None=None, # episode seed (None: config.seed)
                  fold:int|None=None, # fold (None: config.fold)
                  shot:int|None=None, # shots (None: config.shot)
-                 mean:tuple=srpdata.IMAGENET_MEAN, std:tuple=srpdata.IMAGENET_STD): # input normalisation
+                 mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD): # input normalisation
     "The `srpnet.datasets` episode dataset named by `config` (`open_dataset`: its root, or the registry's default)"
     return open_dataset(config.dataset, config.root, fold=config.fold if fold is None else fold, split=split,
                         shot=config.shot if shot is None else shot, way=config.way, n_episodes=n_episodes,
@@ -62,7 +62,7 @@ class BaseClassEpisodes(torch.utils.data.Dataset):
 def validation_dataset(config:RunConfig, # the run; its fold's test classes are never used
                        n_episodes:int=200, # total episodes (split evenly over the other folds)
                        seed:int|None=None, # episode seed (None: config.seed + 1)
-                       mean:tuple=srpdata.IMAGENET_MEAN, std:tuple=srpdata.IMAGENET_STD) -> BaseClassEpisodes:
+                       mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD) -> BaseClassEpisodes:
     "Base-class validation episodes: the val split of the other three folds, interleaved"
     others = [f for f in range(4) if f != config.fold]
     per_fold = math.ceil(n_episodes / len(others))
@@ -140,7 +140,7 @@ def resolve_device(device:str='auto') -> torch.device:
 
 # %% ../nbs/08_train.ipynb #f72bed16
 def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache` is None)
-                    episode, # an `srpnet.data.Episode` (labels only is enough when `cache` is given)
+                    episode, # an `srpnet.episodes.Episode` (labels only is enough when `cache` is given)
                     device, # where the model is
                     cache:StageCache|None=None, # cached lower stages of `model.backbone` (None: run the backbone on the images)
                     dataset=None, # the episode's dataset (it loads the images the cache does not hold yet)
