@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_analysis.ipynb #e272b8c3
 from __future__ import annotations
-import json, re, time
+import io, json, re, time
 from dataclasses import dataclass, replace, fields
 from pathlib import Path
 import numpy as np
@@ -20,6 +20,7 @@ from .evaluate import feature_cache, predict_row
 from .paths import repo_relative, code_version, sha256_file
 from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect
 from .figures import draw
+from .runs import write_files, read_json
 
 # %% auto #0
 __all__ = ['TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'trained_models', 'checkpoint_info', 'eta_source',
@@ -167,20 +168,19 @@ def write_tsne(out, # the results folder
                rows:list, # embeddings.csv rows of those folds
                exp:Experiment, settings:dict) -> Path:
     "Write tsne.json (with `code_version()` and the experiment's name), embeddings.csv and silhouette.csv"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     folds = {str(f): e for f, e in sorted(folds.items(), key=lambda kv: int(kv[0]))}
-    (out/'tsne.json').write_text(json.dumps(dict(experiment=exp.name, config=settings, folds=folds, code=code_version(),
-                                                 created=time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())), indent=1))
-    pd.DataFrame(rows).sort_values(['fold', 'model', 'class_id', 'support_id']).to_csv(out/'embeddings.csv', index=False)
     sil = [dict(fold=int(f), model=m, **{k: v for k, v in info['silhouette'].items() if not isinstance(v, dict)})
            for f, e in folds.items() for m, info in e['models'].items()]
-    pd.DataFrame(sil).sort_values(['fold', 'model']).to_csv(out/'silhouette.csv', index=False)
-    return out
+    return write_files(out, {   # each atomically, tsne.json last
+        'embeddings.csv': pd.DataFrame(rows).sort_values(['fold', 'model', 'class_id', 'support_id']).to_csv(index=False),
+        'silhouette.csv': pd.DataFrame(sil).sort_values(['fold', 'model']).to_csv(index=False),
+        'tsne.json': json.dumps(dict(experiment=exp.name, config=settings, folds=folds, code=code_version(),
+                                     created=time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())), indent=1)})
 
 def read_tsne(out) -> tuple: # (tsne.json as a dict, embeddings DataFrame, silhouette DataFrame)
     "The files `write_tsne` wrote"
     out = Path(out)
-    return json.loads((out/'tsne.json').read_text()), pd.read_csv(out/'embeddings.csv'), pd.read_csv(out/'silhouette.csv')
+    return read_json(out/'tsne.json'), pd.read_csv(out/'embeddings.csv'), pd.read_csv(out/'silhouette.csv')
 
 def read_tsne_studies(folder) -> dict: # {training seed: `read_tsne` of <folder>/seed<s>}
     "Every training seed's study under `folder` (the seed<s>/ subfolders holding a tsne.json), by seed"
@@ -353,13 +353,12 @@ def write_qualitative(out, # the results folder
                       folds:dict, # {fold: `score_episodes` record + `select_episodes` picks}
                       episodes:pd.DataFrame, masks:dict, exp:Experiment, settings:dict) -> Path:
     "Write selection.json (with `code_version()` and the experiment's name), episodes.csv and masks.npz"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     folds = {str(f): e for f, e in sorted(folds.items(), key=lambda kv: int(kv[0]))}
-    (out/'selection.json').write_text(json.dumps(dict(experiment=exp.name, config=settings, folds=folds, code=code_version(),
-                                                      created=time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())), indent=1))
-    episodes.sort_values(['fold', 'episode']).to_csv(out/'episodes.csv', index=False)
-    np.savez_compressed(out/'masks.npz', **{k: np.packbits(v.ravel()) for k, v in masks.items()})
-    return out
+    npz = io.BytesIO(); np.savez_compressed(npz, **{k: np.packbits(v.ravel()) for k, v in masks.items()})
+    return write_files(out, {   # each atomically, selection.json last
+        'episodes.csv': episodes.sort_values(['fold', 'episode']).to_csv(index=False), 'masks.npz': npz.getvalue(),
+        'selection.json': json.dumps(dict(experiment=exp.name, config=settings, folds=folds, code=code_version(),
+                                          created=time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())), indent=1)})
 
 # %% ../nbs/16_analysis.ipynb #57cb2c35
 def qualitative_study(exp:Experiment, # whose trained models to run
@@ -408,7 +407,7 @@ class QualitativeResults:
 def read_qualitative(out) -> QualitativeResults:
     "The files `write_qualitative` wrote"
     out = Path(out)
-    return QualitativeResults(json.loads((out/'selection.json').read_text()), pd.read_csv(out/'episodes.csv'), np.load(out/'masks.npz'))
+    return QualitativeResults(read_json(out/'selection.json'), pd.read_csv(out/'episodes.csv'), np.load(out/'masks.npz'))
 
 # %% ../nbs/16_analysis.ipynb #30315ccd
 def variant_means(episodes:pd.DataFrame) -> pd.DataFrame:

@@ -13,10 +13,11 @@ from . import prepare
 from .datasets import DATASETS, dataset_entry
 from .config import RunConfig, Experiment, setting_types, parse_text, check_value
 from .train import train, train_folds, make_dataset, normalisation, resolve_device
-from .evaluate import write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
+from .evaluate import RESULT_FILES, write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
 from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model
 from .iqi import IQI_STEPS
 from .variants import VARIANTS, IQI_MODELS
+from .runs import claim_outputs, read_json, atomic_write, atomic_write_text
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'cli_errors', 'SettingsParser', 'add_option', 'add_setting', 'add_settings', 'given', 'to_argv',
@@ -109,7 +110,8 @@ def console(build): # adds the command's options to a `SettingsParser`
 # %% ../nbs/10_cli.ipynb #25aa062c
 def _prepare_options(p):
     add_setting(p, RunConfig, 'dataset', default='synth5i', help='a key of srpnet.datasets.DATASETS: ' + ', '.join(DATASETS))
-    p.add_argument('--root', help="where the data goes (default: the builder's, <repo>/data/<dataset>; pascal5i: 'data')")
+    p.add_argument('--root', help="where the data goes: davis5i / cocomini5i: a new or empty folder, or one prepare built (replaced "
+                                  "as a whole); default: the builder's, <repo>/data/<dataset>; pascal5i: 'data'")
     p.add_argument('--archive', help='davis5i: the DAVIS-2016 zip; cocomini5i: the folder with the release zips (offline)')
     p.add_argument('--from', '--from_', dest='from_', help='davis5i / cocomini5i: an unpacked copy to build from (offline)')
     p.add_argument('--download', action='store_true', help='davis5i, cocomini5i, pascal5i: download what is missing (needs network)')
@@ -134,7 +136,7 @@ def _train_options(p):
     add_settings(p, RunConfig)
     add_option(p, '--data', (dict,), {}, help='extra dataset arguments as JSON, e.g. \'{"n_images": 400}\' (RunConfig.data_kwargs)')
     add_setting(p, Experiment, 'folds', help='train several folds, e.g. 0,1,2,3 (into <out>/fold<i>)')
-    p.add_argument('--resume', action='store_true', help='continue from <out>/checkpoint.pt')
+    p.add_argument('--resume', action='store_true', help='continue from <out>/checkpoint.pt; with --folds: skip the finished folds, resume the others')
     p.add_argument('--overwrite', action='store_true', help='replace the run already in <out>')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
 
@@ -166,8 +168,11 @@ def _eval_options(p):
     p.add_argument('--choose_eta', action='store_true', help='pick eta on base-class validation episodes (--etas)')
     add_setting(p, Experiment, 'etas', default=None, help="candidates for --choose_eta (default: the step rule's grid)")
     add_setting(p, RunConfig, 'val_episodes', default=300, help='validation episodes for --choose_eta')
+    add_setting(p, RunConfig, 'root', help="where the run's data is now, if it moved (default: where it was trained)")
+    p.add_argument('--allow_unfinished', action='store_true', help='score a run that has not finished training (its checkpoint; recorded)')
     p.add_argument('--low_res', action='store_true', help='score at model input size instead of the original label resolution')
     p.add_argument('--out', help='results folder (default <run>/eval)')
+    p.add_argument('--overwrite', action='store_true', help='replace the results already in <out>')
     add_setting(p, RunConfig, 'device', default='cpu', help='where to run')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
@@ -177,15 +182,18 @@ def srpnet_eval(a):
     "Evaluate trained runs under the few-shot protocol; writes results.json/csv and table.md/csv"
     step, device = a.iqi_step or 'absolute', str(resolve_device(a.device))   # 'auto' -> cuda:0 or cpu, as in training
     candidates = a.etas or IQI_STEPS[step].eta_grid
+    out = claim_outputs(a.out or Path(a.run)/'eval', RESULT_FILES, a.overwrite)   # before evaluating anything
     results, choices = [], {}
     for r in _runs_in(Path(a.run)):
         run_eta = a.eta
         if a.choose_eta:
-            choices[r.name] = select_eta_for_run(r, candidates, a.val_episodes, step, device=device, progress=not a.quiet)
+            choices[r.name] = select_eta_for_run(r, candidates, a.val_episodes, step, device=device, progress=not a.quiet,
+                                                  root=getattr(a, 'root', None), allow_unfinished=a.allow_unfinished)
             run_eta = choices[r.name]['eta']
         results.append(evaluate_run(r, a.seeds, a.episodes, shot=a.shot, variants=a.variants, eta=run_eta, iqi_step=a.iqi_step,
-                                    full_res=not a.low_res, device=device, progress=not a.quiet))
-    dest = write_results(results, a.out or Path(a.run)/'eval', extra=dict(eta_choice=choices) if choices else None)
+                                    full_res=not a.low_res, device=device, progress=not a.quiet, root=getattr(a, 'root', None),
+                                    allow_unfinished=a.allow_unfinished))
+    dest = write_results(results, out, extra=dict(eta_choice=choices) if choices else None)
     print(table_markdown(results_table(results)))
     print(f"results: {dest}")
 
@@ -193,20 +201,22 @@ def srpnet_eval(a):
 def _predict_options(p):
     p.add_argument('weights', help='run folder, model.pt or checkpoint.pt')
     p.add_argument('--support', nargs='+', required=True, help='support image paths')
-    p.add_argument('--masks', nargs='+', required=True, help='support mask paths, one per support image (non-zero = object)')
+    p.add_argument('--masks', nargs='+', required=True, help='support mask paths, one per support image (non-zero = object; JPEG, 255-void and alpha masks: see the docs)')
     p.add_argument('--query', nargs='+', required=True, help='query image paths')
     p.add_argument('--out', default='predictions', help='output folder')
     add_setting(p, RunConfig, 'size', default=None, help="input size (default: the run's)")
     p.add_argument('--iqi', action='store_true', help='use iterative query inference')
     p.add_argument('--resize_masks', action='store_true', help="accept masks whose aspect ratio differs from their image's (stretched)")
     p.add_argument('--overwrite', action='store_true', help='replace existing outputs')
+    p.add_argument('--allow_unfinished', action='store_true', help='use a run that has not finished training (its checkpoint)')
     add_setting(p, RunConfig, 'device', default='cpu', help='where to run')
 
 @console(_predict_options)
 def srpnet_predict(a):
     "Segment query images given K support images with masks; writes <query>_mask.png and <query>_overlay.png"
     files = predict(a.weights, a.support, a.masks, a.query, out_dir=a.out, size=a.size, use_iqi=a.iqi or None,
-                    device=str(resolve_device(a.device)), resize_masks=a.resize_masks, overwrite=a.overwrite)
+                    device=str(resolve_device(a.device)), resize_masks=a.resize_masks, overwrite=a.overwrite,
+                    allow_unfinished=a.allow_unfinished)
     print('\n'.join(str(f) for f in files))
 
 # %% ../nbs/10_cli.ipynb #0f5cddd1
@@ -222,8 +232,8 @@ def quickstart(out='runs/quickstart', # output folder
     say = lambda msg: print(f"[{time.time() - t0:6.1f} s] {msg}", flush=True)
     exp = experiment('quickstart', root=data_root, results_dir=str(out), **changes)
     written = run_experiment(exp, progress=progress, allow_dirty=allow_dirty, log=say)
-    results = json.loads((written[1]/'results.json').read_text())
-    etas = {v: json.loads((out/'eta'/f'{v}_fold0_seed0.json').read_text()) for v in IQI_MODELS if v in exp.variants}
+    results = read_json(written[1]/'results.json')
+    etas = {v: read_json(out/'eta'/f'{v}_fold0_seed0.json') for v in IQI_MODELS if v in exp.variants}
     for v, c in etas.items():
         say(f"{v}+IQI: eta = {c['eta']:g} on {c['n_episodes']} base-class episodes; validation mIoU with IQI "
             f"{100 * dict(map(tuple, c['scores']))[c['eta']]:.1f} vs {100 * c['no_iqi']:.1f} without"
@@ -233,7 +243,7 @@ def quickstart(out='runs/quickstart', # output folder
     test_set = make_dataset(exp.config, 'val', 4, seed=0, mean=mean, std=std)
     fig = plot_predictions({v: (models[VARIANTS[v].trained], v) for v in ('Cos', 'F', 'F+SRP', 'F+SRP+IQI') if VARIANTS[v].trained in models},
                            test_set, n=4)
-    fig.savefig(out/'predictions.png', dpi=90)
+    atomic_write(out/'predictions.png', lambda f: fig.savefig(f, format='png', dpi=90))
     import matplotlib.pyplot as plt; plt.close(fig)
     table = table_markdown(results_table(results['results']))
     print(f"\nSynth-5i fold 0, 1-way 1-shot, mIoU (%) mean ± std over {len(exp.eval_seeds)} seeds x {exp.n_episodes} episodes "
@@ -242,8 +252,8 @@ def quickstart(out='runs/quickstart', # output folder
     print('\nEffects (paired over folds x training seeds; one unit here, so no interval):')
     print((written[1]/'effects.md').read_text())
     wall = round(time.time() - t0, 1)
-    (out/'time.txt').write_text(f"{wall} s wall, {torch.get_num_threads()} thread(s), load average "
-                                f"{list(os.getloadavg()) if hasattr(os, 'getloadavg') else None}\n")
+    atomic_write_text(out/'time.txt', f"{wall} s wall, {torch.get_num_threads()} thread(s), load average "
+                      f"{list(os.getloadavg()) if hasattr(os, 'getloadavg') else None}\n")
     say(f"done: {written[1]}/table.md, effects.md, results.json; {out}/predictions.png")
     return dict(out=out, table=table, results=results['results'], eta=etas, wall_seconds=wall)
 

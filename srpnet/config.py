@@ -14,11 +14,11 @@ from .variants import QUERY_ROWS, TRAINED, model_switches
 from .iqi import IQI_STEPS
 from fastcore.basics import patch
 from .paths import repo_root, repo_relative
-from .runs import atomic_write_json
+from .runs import atomic_write_json, read_json
 
 # %% auto #0
 __all__ = ['RUN_ARGS', 'upgrade_config', 'setting', 'check_value', 'setting_types', 'parse_text', 'dataset_arguments',
-           'check_data_kwargs', 'validate', 'read_json', 'from_file', 'record', 'RunConfig', 'Experiment']
+           'check_data_kwargs', 'validate', 'from_file', 'record', 'RunConfig', 'Experiment']
 
 # %% ../nbs/07b_config.ipynb #00fc9d88
 def upgrade_config(config:dict # a model or run config as recorded by any srpnet version
@@ -148,20 +148,12 @@ def validate(obj, # a settings dataclass instance
     types = setting_types(type(obj))
     for f in fields(obj): setattr(obj, f.name, check_value(getattr(obj, f.name), types[f.name], f.metadata, prefix + f.name))
 
-def read_json(path) -> object:
-    "The JSON in file `path` (a UTF-8 BOM allowed), or a one-line error naming the file"
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"'{path}' not found: check the path")
-    try: return json.loads(path.read_text(encoding='utf-8-sig'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"'{path}' is not valid JSON ({e}): fix the file or write it again") from None
-
 # %% ../nbs/07b_config.ipynb #56b843fc
 def from_file(cls, # a settings dataclass
               path, # a JSON file of its fields
               adapt=None) -> object: # dict -> dict applied before building (old keys, resolved paths)
     "`cls(**JSON of path)`, with the file (and the key) named in every error"
-    d = read_json(path)
+    d = read_json(path, fix='fix the file or write it again')   # srpnet.runs: the one reader of JSON files
     if not isinstance(d, dict): raise ValueError(f"'{path}' must hold a JSON object of {cls.__name__} fields, not {type(d).__name__}")
     if adapt is not None: d = adapt(d)
     if unknown := sorted(set(d) - {f.name for f in fields(cls)}):

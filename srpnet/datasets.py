@@ -19,6 +19,7 @@ from PIL import Image
 from .episodes import FewShotDataset, IGNORE, read_mask, save_mask, fold_classes, read_id_list, _need_dir
 from .paths import default_data_dir
 from .synth import SYNTH_VERSION, SYNTH_CLASSES, synth_image
+from .runs import atomic_write_json
 
 # %% ../nbs/00a_datasets.ipynb #282afcc5
 VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -96,14 +97,15 @@ def _count_pixels(self:Pascal5i, image_id) -> dict:
 def _class_pixels(self:Pascal5i, ids, cache=True) -> dict:
     "image id -> {class id: pixels}, cached under root/.srpnet_cache keyed by mask size and mtime"
     cache_file = self.root / '.srpnet_cache' / 'class_pixels.json'
-    cached = json.loads(cache_file.read_text()) if cache and cache_file.exists() else {}
+    try: cached = json.loads(cache_file.read_text()) if cache and cache_file.exists() else {}
+    except (OSError, ValueError): cached = {}   # a damaged cache is rebuilt
     out, changed = {}, False
     for x in ids:
         st = self._mask_path(x).stat(); stamp = f'{st.st_size}-{st.st_mtime_ns}'
         if x in cached and cached[x][0] == stamp: out[x] = {int(k): v for k, v in cached[x][1].items()}
         else: out[x] = self._count_pixels(x); cached[x] = [stamp, out[x]]; changed = True
     if cache and changed:
-        try: cache_file.parent.mkdir(exist_ok=True); cache_file.write_text(json.dumps(cached))
+        try: cache_file.parent.mkdir(exist_ok=True); atomic_write_json(cache_file, cached, indent=None)
         except OSError: pass  # read-only dataset: no cache
     return out
 
@@ -231,7 +233,7 @@ class Davis5i(FewShotDataset):
         fix = "Expected the DAVIS-2016 layout JPEGImages/<sequence>/<frame>.jpg and Annotations/<sequence>/<frame>.png."
         _need_dir(self.root, 'DAVIS root', fix)
         for sub in ('JPEGImages', 'Annotations'): _need_dir(self.root / sub, f'DAVIS {sub} folder', fix)
-        seqs = sorted(p.name for p in (self.root / 'JPEGImages').iterdir() if p.is_dir())
+        seqs = sorted(p.name for p in (self.root / 'JPEGImages').iterdir() if p.is_dir() and not p.name.startswith('.'))  # not .ipynb_checkpoints
         if not seqs or len(seqs) % 4: raise ValueError(f"{self.root / 'JPEGImages'} holds {len(seqs)} sequences: DAVIS-5i needs a "
                                                        "positive multiple of 4 (20 for davis20) to make 4 folds.")
         self.classes, self.min_gap, self.min_size = ['background'] + seqs, min_gap, min_size
@@ -239,7 +241,7 @@ class Davis5i(FewShotDataset):
         self.train_classes = [c for c in range(1, len(seqs) + 1) if c not in self.test_classes]
         self.class_images, self.frame_pos = {}, {}
         for c in self.episode_classes:
-            frames = sorted(p.stem for p in (self.root / 'JPEGImages' / seqs[c - 1]).glob('*.jpg'))
+            frames = sorted(p.stem for p in (self.root / 'JPEGImages' / seqs[c - 1]).glob('[!.]*.jpg'))
             self.class_images[c] = []
             for pos, frame in enumerate(frames):
                 image_id = f'{seqs[c - 1]}/{frame}'

@@ -14,12 +14,12 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from fastcore.basics import patch
 import warnings
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'to_rgb', 'read_image', 'read_support_mask', 'EpisodeSpec', 'Episode',
-           'read_mask', 'voc_palette', 'save_mask', 'to_tensor', 'episode_label', 'resize_label', 'FewShotDataset',
-           'fold_classes', 'read_id_list']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE', 'ORIENTATION', 'to_rgb', 'read_image', 'read_support_mask', 'EpisodeSpec',
+           'Episode', 'read_mask', 'voc_palette', 'save_mask', 'to_tensor', 'episode_label', 'resize_label',
+           'FewShotDataset', 'fold_classes', 'read_id_list']
 
 # %% ../nbs/00_episodes.ipynb #0034543b
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -27,8 +27,25 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IGNORE = 255  # ignore label (VOC object borders); never a class id
 
 # %% ../nbs/00_episodes.ipynb #9d08db3a
+ORIENTATION = 0x0112   # the EXIF tag a phone writes instead of turning the pixels
+
+def _orientation(img:Image.Image) -> int:
+    "EXIF orientation of an opened image: 1 shown as stored, 2..8 flipped and/or turned when shown (unreadable or unknown: 1)"
+    try: o = int(img.getexif().get(ORIENTATION, 1))
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError): return 1
+    return o if 1 <= o <= 8 else 1
+
+def _upright(img:Image.Image) -> Image.Image:
+    "`img` as viewers show it (`ImageOps.exif_transpose`), with its file `format` and original orientation in `info`"
+    o = _orientation(img)
+    if o == 1: return img
+    out = ImageOps.exif_transpose(img)
+    out.format, out.info['orientation'] = img.format, o
+    return out
+
+# %% ../nbs/00_episodes.ipynb #ccff5459
 def _open(path, what:str) -> Image.Image:
-    "Open and fully decode `path`, or raise a one-line error naming it"
+    "Open and fully decode `path`, upright as displayed, or raise a one-line error naming it"
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{what} '{path}' is a folder, not an image file")
     if not path.exists(): raise FileNotFoundError(f"{what} '{path}' not found: check the path")
@@ -41,7 +58,7 @@ def _open(path, what:str) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
         raise ValueError(f"{what} '{path}' is truncated or corrupt ({' '.join(str(e).split())[:80]}): "
                          "re-export or re-download it") from None
-    return img
+    return _upright(img)
 
 def _to_uint8(a:np.ndarray, mode:str) -> np.ndarray:
     "High bit-depth grayscale -> uint8, scaled (not clipped)"
@@ -63,30 +80,51 @@ def to_rgb(img:Image.Image) -> Image.Image:
     return img.convert('RGB')
 
 def read_image(path) -> Image.Image:
-    "Any image file as an 8-bit RGB PIL image (see above); one-line errors for missing, folder, unreadable or truncated files"
+    "Any image file as an 8-bit RGB PIL image, upright as displayed (see above); one-line errors for missing, folder, unreadable or truncated files"
     return to_rgb(_open(path, 'image'))
 
-# %% ../nbs/00_episodes.ipynb #95eace48
-def _mask_array(img:Image.Image) -> np.ndarray:
-    "Object pixels (bool [H,W]) of a mask image of any mode"
-    if img.mode in ('P', 'L', '1') or img.mode in ('I', 'F') or img.mode.startswith('I;16'): return np.asarray(img) > 0
-    a = np.asarray(img.convert('RGBA') if img.mode not in ('RGB', 'RGBA') else img)
-    obj = a[..., :3].max(-1) > 0 if img.mode not in ('LA', 'La') else np.asarray(img)[..., 0] > 0
-    alpha = np.asarray(img.getchannel('A')) if 'A' in img.getbands() else None
-    return obj & (alpha > 0) if alpha is not None and (alpha < 255).any() else obj
 
+# %% ../nbs/00_episodes.ipynb #95eace48
+def _mask_levels(img:Image.Image) -> np.ndarray:
+    "The single-channel map [H,W] a mask is read from: index or gray level, the strongest colour, or alpha (rules above)"
+    if img.mode in ('P', 'L', '1') or img.mode in ('I', 'F') or img.mode.startswith('I;16'): return np.asarray(img)
+    a = np.asarray(img.convert('RGBA'))
+    colour, alpha = a[..., :3].max(-1), a[..., 3]
+    if (alpha == 255).all(): return colour
+    if np.unique(colour[alpha > 0]).size == 1: return alpha   # one paint colour on a transparent layer
+    return np.where(alpha > 0, colour, 0)                     # transparent pixels are background
+
+def _binarize(path, v:np.ndarray, lossy:bool) -> np.ndarray:
+    "Object pixels (bool [H,W]) of mask levels `v` by the rules above; warns wherever the reading is not 'non-zero = object'"
+    if v.dtype != np.uint8: return v > 0
+    values = np.unique(v); others = [int(x) for x in values if x not in (0, 255)]
+    if len(values) <= 2: return v > 0
+    if lossy or len(values) > 8:
+        lo, hi = int(values[0]), int(values[-1])
+        why = 'JPEG compression' if lossy else 'soft edges or lossy compression'
+        warnings.warn(f"mask '{path}' holds {len(values)} gray levels ({why}): read as object where above "
+                      f"{(lo + hi) / 2:g}, half its range; save masks as PNG with two values (0 and 255)")
+        return v.astype(np.int32) * 2 > lo + hi
+    if 255 in values:
+        warnings.warn(f"mask '{path}' holds class values {others} and 255: 255 read as void (a VOC border), not object")
+        return (v != 0) & (v != 255)
+    warnings.warn(f"mask '{path}' holds several non-zero values {others}: all read as object")
+    return v > 0
+
+
+# %% ../nbs/00_episodes.ipynb #a9fff732
 def _same_aspect(mask:tuple, image:tuple) -> bool:
     "Whether sizes `mask` and `image` (w,h) differ only by rounding: one side, scaled to the other's, is within a pixel"
     (mw, mh), (w, h) = mask, image
     return min(abs(mh * w / mw - h), abs(h * mw / w - mh), abs(mw * h / mh - w), abs(w * mh / h - mw)) <= 1
 
-def read_support_mask(path, # mask file: non-zero pixels mark the object
-                      image_size:tuple, # (width, height) of its support image (PIL's `image.size`)
+def read_support_mask(path, # mask file: its object read by the rules above
+                      image_size:tuple, # (width, height) of its support image as displayed (`read_image(...).size`)
                       resize:bool=False, # stretch a mask of another aspect ratio to the image
                       option:str='--resize_masks') -> np.ndarray: # the option that sets `resize`, for the message
     "Object mask (bool [height,width]) of the support image, checked against the image's size"
     img, (w, h) = _open(path, 'mask'), tuple(image_size)
-    m, (mw, mh) = _mask_array(img), img.size
+    m, (mw, mh) = _binarize(path, _mask_levels(img), img.format == 'JPEG'), img.size
     if (mw, mh) != (w, h):
         if not resize and not _same_aspect((mw, mh), (w, h)):
             raise ValueError(f"mask '{path}' is {mw}x{mh} but its image is {w}x{h} (another aspect ratio): it does not "
@@ -98,6 +136,7 @@ def read_support_mask(path, # mask file: non-zero pixels mark the object
     if m.all(): warnings.warn(f"mask '{path}' covers the whole image: with no background in the support, the "
                               "prediction will likely mark everything as object")
     return m
+
 
 # %% ../nbs/00_episodes.ipynb #e7a1320d
 @dataclass
@@ -138,10 +177,11 @@ class Episode:
 
 # %% ../nbs/00_episodes.ipynb #525d11a0
 def read_mask(path) -> np.ndarray:
-    "Read a single-channel class-index mask (PNG mode L or P) as uint8 [H,W]"
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"mask file {path} not found")
-    img = Image.open(path)
+    "Read a single-channel class-index mask (PNG mode L or P, upright as displayed) as uint8 [H,W]"
+    img = _open(path, 'mask')
+    if img.format == 'JPEG':
+        raise ValueError(f"mask '{path}' is a JPEG: its compression changes the class ids along every edge. Save "
+                         "class-index masks as PNG (0 background, class ids, 255 ignore).")
     if img.mode not in ('L', 'P'):
         raise ValueError(f"mask {path} has mode {img.mode}: expected a single-channel class-index PNG (mode L or P: "
                          "0 background, class ids, 255 ignore). Convert colour-coded masks first "
@@ -267,10 +307,22 @@ def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
     return spec
 
 # %% ../nbs/00_episodes.ipynb #ba0a0537
+def _check_upright_mask(self:FewShotDataset, image_id, img:Image.Image):
+    "An image shown turned (EXIF orientation) needs its mask drawn on the displayed image: refuse or warn otherwise"
+    h, w = self._read_mask(image_id).shape; o, path = img.info['orientation'], self._image_path(image_id)
+    if (w, h) != img.size:
+        raise ValueError(f"image '{path}' is shown turned (EXIF orientation {o}) at {img.width}x{img.height}, but its mask "
+                         f"is {w}x{h}, drawn on the stored pixels. Fix: turn the image's pixels and drop the tag "
+                         "(`exiftran -ai`, or PIL.ImageOps.exif_transpose and save), or draw the mask on the displayed image.")
+    if o in (2, 3, 4) or w == h:
+        warnings.warn(f"image '{path}' is shown flipped or turned (EXIF orientation {o}): its mask is read as drawn on "
+                      "the displayed image; if it was drawn on the stored pixels, turn the image's pixels (`exiftran -ai`)")
+
 @patch
 def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
-    "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right)"
+    "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right), upright as displayed"
     img = read_image(self._image_path(image_id))
+    if img.info.get('orientation', 1) != 1: _check_upright_mask(self, image_id, img)
     if flip: img = img.transpose(Image.FLIP_LEFT_RIGHT)
     h, w = _hw(self.size)
     return to_tensor(img.resize((w, h), Image.BILINEAR), self.mean, self.std)

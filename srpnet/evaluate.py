@@ -20,12 +20,12 @@ from .episodes import to_tensor
 from .paths import repo_root, repo_relative, code_version, sha256_file
 from .figures import draw
 from .episodes import read_image, read_support_mask, _open as _open_image
-from .runs import atomic_write
+from .runs import atomic_write, write_files, claim_outputs, csv_text
 
 # %% auto #0
-__all__ = ['PROTOCOL', 'SCORES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs', 'results_table',
-           'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_binary_mask', 'tint_mask',
-           'output_names', 'predict', 'predict_row', 'plot_predictions']
+__all__ = ['PROTOCOL', 'SCORES', 'RESULT_FILES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs',
+           'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_binary_mask',
+           'tint_mask', 'output_names', 'predict', 'predict_row', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache(StoreStats):
@@ -215,8 +215,10 @@ def check_clean(out_dir, allow_dirty:bool=False, code:dict|None=None):
                        f"Commit first, or pass allow_dirty=True for a scratch run")
 
 # %% ../nbs/09_evaluate.ipynb #51075d4d
+RESULT_FILES = ('results.csv', 'table.md', 'table.csv', 'results.json')   # what `write_results` writes, results.json last
+
 def write_results(results:list, # `evaluate` results
-                  out_dir, # folder for results.json, results.csv, table.md, table.csv
+                  out_dir, # folder for `RESULT_FILES`
                   extra:dict|None=None, # anything else to record in results.json (e.g. the chosen eta)
                   allow_dirty:bool=False) -> Path: # write into results/ even from uncommitted code
     "Write the full results (JSON), one CSV row per variant, fold and seed, and the Table 1 layout (markdown, CSV)"
@@ -226,22 +228,17 @@ def write_results(results:list, # `evaluate` results
             raise ValueError(f"a result for fold {r['fold']} has NaN scores (no episode was scored?): nothing written to '{out_dir}'")
     table = results_table(results)               # refuses duplicate or mixed results before anything is written
     check_clean(out_dir, allow_dirty)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    (out/'results.json').write_text(json.dumps(dict(results=results, **(extra or {})), indent=1))
-    with open(out/'results.csv', 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['protocol', 'variant', 'fold', 'shot', 'train_seed', 'seed', 'n_episodes', *SCORES, *[f'sup_{k}' for k in SCORES], 'checkpoint_sha256'])
-        for r in results:
-            for v, entry in r['variants'].items():
-                for seed, run in entry['runs'].items():
-                    sup = run.get('sup', {})
-                    w.writerow([r['protocol']['id'], v, r['fold'], r['shot'], unit_of(r)[1], seed, r['n_episodes'], *[run[k] for k in SCORES],
-                                *[sup.get(k, '') for k in SCORES], (r['checkpoint'] or {}).get('sha256', '')])
-    (out/'table.md').write_text(table_markdown(table) + '\n')
-    with open(out/'table.csv', 'w', newline='') as f:
-        w = csv.writer(f); cols = [k for k in table[0] if k != 'variant']
-        w.writerow(['variant', *[f'{c}_{s}' for c in cols for s in ('mean', 'std', 'ci95')]])
-        for row in table: w.writerow([row['variant'], *[round(row[c][s], 3) for c in cols for s in ('mean', 'std', 'ci95')]])
-    return out
+    rows = [[r['protocol']['id'], v, r['fold'], r['shot'], unit_of(r)[1], seed, r['n_episodes'], *[run[k] for k in SCORES],
+             *[run.get('sup', {}).get(k, '') for k in SCORES], (r['checkpoint'] or {}).get('sha256', '')]
+            for r in results for v, entry in r['variants'].items() for seed, run in entry['runs'].items()]
+    cols = [k for k in table[0] if k != 'variant']
+    stats = [[row['variant'], *[round(row[c][s], 3) for c in cols for s in ('mean', 'std', 'ci95')]] for row in table]
+    return write_files(out_dir, {   # each atomically, results.json last: a full disk never leaves a torn one
+        'results.csv': csv_text([['protocol', 'variant', 'fold', 'shot', 'train_seed', 'seed', 'n_episodes', *SCORES,
+                              *[f'sup_{k}' for k in SCORES], 'checkpoint_sha256'], *rows]),
+        'table.md': table_markdown(table) + '\n',
+        'table.csv': csv_text([['variant', *[f'{c}_{s}' for c in cols for s in ('mean', 'std', 'ci95')]], *stats]),
+        'results.json': json.dumps(dict(results=results, **(extra or {})), indent=1)})
 
 # %% ../nbs/09_evaluate.ipynb #a188d656
 @torch.no_grad()
@@ -269,10 +266,10 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
 # %% ../nbs/09_evaluate.ipynb #cc26079f
-def read_binary_mask(path, size:int, # mask file (non-zero = object); model input size
+def read_binary_mask(path, size:int, # mask file (object read by `read_support_mask`'s rules); model input size
                      image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
                      resize:bool=False) -> Tensor: # stretch a mask of another aspect ratio to the image
-    "Binary mask [size,size] int64 (1 where the file is non-zero), checked against its image (`srpnet.episodes.read_support_mask`)"
+    "Binary mask [size,size] int64 (1 = object), checked against its image (`srpnet.episodes.read_support_mask`)"
     from PIL import Image
     if image_size is None: image_size = _open_image(path, 'mask').size
     m = read_support_mask(path, image_size, resize=resize)
@@ -309,28 +306,28 @@ def output_names(paths:list) -> list:
 @torch.no_grad()
 def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.train`
             support_images:list, # K support image paths
-            support_masks:list, # K mask paths (non-zero = object)
+            support_masks:list, # K mask paths (non-zero = object; see `srpnet.episodes.read_support_mask`)
             query_images:list, # query image paths
             out_dir='predictions', # where <name>_mask.png and <name>_overlay.png go (names: `output_names`)
             size:int|None=None, # model input size (None: the run's size, from the weights file)
             use_iqi:bool|None=None, # force IQI on/off (None: as the model was built)
             device='cpu', # where to run
             resize_masks:bool=False, # stretch masks of another aspect ratio than their image
-            overwrite:bool=False) -> list: # replace existing outputs
+            overwrite:bool=False, # replace existing outputs
+            allow_unfinished:bool=False) -> list: # use the checkpoint of a run that has not finished training
     "Segment `query_images` with the object marked in the support images; write masks and overlays"
     if len(support_images) != len(support_masks) or not support_images:
         raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
     if not query_images: raise ValueError("no query image given")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be an integer >= 1, got {size!r}")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir(): raise NotADirectoryError(f"output folder '{out_dir}' is a file: pass a folder")
-    targets = [(out_dir/f'{n}_mask.png', out_dir/f'{n}_overlay.png') for n in output_names(query_images)]
-    existing = [str(p) for t in targets for p in t if p.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{len(existing)} output file(s) exist already (first: '{existing[0]}'): pass --overwrite "
-                              "to replace them, or another --out")
-    model, run_config, _ = load_trained(weights, device)
+    names = [(f'{n}_mask.png', f'{n}_overlay.png') for n in output_names(query_images)]
+    out_dir = claim_outputs(out_dir, [n for t in names for n in t], overwrite, need=2**20 * len(names))   # ~1 MiB a query
+    targets = [(out_dir/m, out_dir/o) for m, o in names]
+    model, run_config, _ = load_trained(weights, device, allow_unfinished)
+    if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(model)):   # as `evaluate` refuses a row the model lacks
+        raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(model)}, none with IQI (srpnet_eval refuses "
+                         "them too): drop --iqi, or use a model trained as F or F+SRP")
     size = size or run_config.get('size') or 417
     mean, std = normalisation(model)
     from PIL import Image

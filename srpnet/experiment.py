@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_experiment.ipynb #f707783c
 from __future__ import annotations
-import csv, json, math, os, time
+import math, os, time
 import filelock
 from collections import Counter
 from dataclasses import dataclass, field, fields, asdict, replace
@@ -17,17 +17,17 @@ from .model import SRPNet
 from .variants import VARIANTS, TRAINED, IQI_MODELS, EFFECTS, PAPER_TABLE1
 from .iqi import IQI_STEPS
 from .config import RunConfig, Experiment
-from .train import train, load_model, load_trained, validation_dataset, normalisation, seed_everything, save_weights, run_fingerprint
-from .runs import atomic_write_json
+from .train import train, load_model, load_trained, validation_dataset, normalisation, seed_everything, save_weights, finished_run, begun_run
+from .runs import atomic_write_json, read_json, write_files, csv_text
 from .evaluate import FeatureCache, evaluate, choose_eta, unit_of, unit_runs, write_results, results_table, table_markdown
 from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
 __all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'run_config', 'locate_model', 'read_timings', 'chosen_config', 'choose_config',
-           'train_model', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model',
-           'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown', 'collect', 'run_experiment',
-           'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary', 'experiment',
-           'dry_run']
+           'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model',
+           'untrained_model', 'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown', 'collect',
+           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary',
+           'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -44,14 +44,14 @@ def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'
     model = load_model(run, device)
     model.iqi_step = exp.iqi_step
     choice = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
-    if choice.is_file(): model.eta = json.loads(choice.read_text())['eta']
+    if choice.is_file(): model.eta = read_json(choice)['eta']
     return model
 
 # %% ../nbs/12_experiment.ipynb #38541aea
 def read_timings(exp:Experiment) -> dict:
     "The stage wall times recorded so far, {key: seconds} from <results>/timings.json ({} before the first)"
     path = exp.results/'timings.json'
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path) if path.is_file() else {}
 
 # %% ../nbs/12_experiment.ipynb #5c463af5
 def _timed(exp:Experiment, key:str, seconds:float):
@@ -102,19 +102,12 @@ def chosen_config(exp:Experiment) -> dict:
     if not exp.lr_grid and not exp.search: return dict(lr=exp.config.lr)
     path = exp.results/'config_choice.json'
     if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) before training")
-    d = json.loads(path.read_text())
+    d = read_json(path)
     return dict(lr=d['lr'], **d.get('overrides', {}))
 
 # %% ../nbs/12_experiment.ipynb #e40920da
 def _candidate_name(lr:float, overrides:dict) -> str:
     return '_'.join([f'lr{lr:g}'] + [f'{k}{overrides[k]}' for k in sorted(overrides)])
-
-def _finished(run:Path, cfg:RunConfig) -> bool:
-    "Whether `run` holds a finished run (model.pt) of `cfg`; a finished run of another configuration is an error"
-    if not (run/'model.pt').is_file(): return False
-    if run_fingerprint(RunConfig.load(run)) != run_fingerprint(cfg):
-        raise ValueError(f"'{run}' holds a finished run of another configuration: use another runs_dir, or delete that folder to train this one")
-    return True
 
 def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progress:bool=False) -> dict:
     "Train F with `lr` and `overrides` on the first fold (resumable, in <runs>/lr_check/<name>); its best base-class validation mIoU"
@@ -124,8 +117,8 @@ def _try_candidate(exp:Experiment, lr:float, overrides:dict, round_:int, progres
     row = dict(lr=lr, overrides=overrides, round=round_)
     run = Path(cfg.out)
     try:
-        if not _finished(run, cfg): train(cfg, progress=progress, resume=(run/'checkpoint.pt').is_file())
-        s = json.loads((run/'summary.json').read_text())
+        if not finished_run(run, cfg): train(cfg, progress=progress, resume=begun_run(run))
+        s = read_json(run/'summary.json')
         return dict(row, val_miou=s['best_val_miou'], train_s=s['seconds'])
     except FloatingPointError as e: return dict(row, val_miou=-1., error=str(e))
 
@@ -155,22 +148,37 @@ def choose_config(exp:Experiment, progress:bool=False,
 def train_model(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=False) -> Path:
     "Train (variant, fold, seed) unless its model.pt exists; resumes from its checkpoint after an interruption"
     cfg = run_config(exp, variant, fold, seed); run = Path(cfg.out)
-    if _finished(run, cfg): return run
+    if finished_run(run, cfg): return run
     t0 = time.time()
-    train(cfg, resume=(run/'checkpoint.pt').is_file(), progress=progress)
+    train(cfg, resume=begun_run(run), progress=progress)   # re-running the experiment resumes what it began
     logs = exp.results/'train_logs'; logs.mkdir(parents=True, exist_ok=True)
     (logs/f'{variant}_fold{fold}_seed{seed}.csv').write_bytes((run/'train_log.csv').read_bytes())
     _timed(exp, f'train_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)
     return run
+
+# %% ../nbs/12_experiment.ipynb #a2002abe
+def run_data_config(run, # a trained run folder
+                    root=None) -> RunConfig: # where its data is now (None: where it was when trained)
+    "The run's config with the dataset root it should read: `root`, else the recorded one (a relative one also from the repository)"
+    cfg = RunConfig.load(run)
+    if root is not None: cfg = replace(cfg, root=str(root))
+    elif cfg.root and not Path(cfg.root).exists() and not Path(cfg.root).is_absolute() and repo_root() \
+         and (repo_root()/cfg.root).exists(): cfg = replace(cfg, root=str(repo_root()/cfg.root))
+    if cfg.root and not Path(cfg.root).exists():
+        raise FileNotFoundError(f"the data of run '{run}' is not at '{cfg.root}'" + (" (--root)" if root is not None else
+                                " (where it was when trained)") + ": pass --root with the folder it is in now")
+    return cfg
 
 # %% ../nbs/12_experiment.ipynb #063dc959
 def select_eta_for_run(run, # a trained run folder
                        etas:tuple=IQI_STEPS['absolute'].eta_grid, # candidates
                        n_episodes:int=300, # base-class validation episodes
                        iqi_step:str='absolute', # IQI step kind
-                       device='cpu', progress:bool=False) -> dict: # the choice and the validation curve
+                       device='cpu', progress:bool=False,
+                       root=None, # where the run's data is now (None: as trained; see `run_data_config`)
+                       allow_unfinished:bool=False) -> dict: # the choice and the validation curve
     "Choose IQI's eta for a trained run on base-class validation episodes (the other folds' classes, never the test fold)"
-    cfg, model = RunConfig.load(run), load_model(run, device)
+    cfg, (model, _, _) = run_data_config(run, root), load_trained(run, device, allow_unfinished)
     model.iqi_step = iqi_step
     mean, std = normalisation(model)
     eta, sweep = choose_eta(model, validation_dataset(cfg, n_episodes, mean=mean, std=std), etas=etas, progress=progress)
@@ -187,22 +195,25 @@ def evaluate_run(run, # a trained run folder (model.pt, else checkpoint.pt)
                  eta:float|None=None, # IQI step size (None: the model's)
                  iqi_step:str|None=None, # IQI step kind (None: the model's)
                  full_res:bool=True, # score at the original label resolution
-                 device='cpu', progress:bool=False) -> dict: # `evaluate`'s result
+                 device='cpu', progress:bool=False,
+                 root=None, # where the run's data is now (None: as trained; see `run_data_config`)
+                 allow_unfinished:bool=False) -> dict: # `evaluate`'s result (records an unfinished model used)
     "Evaluate a trained run folder under the protocol, with the IQI settings given (recorded in the result's model_config)"
-    run = Path(run); cfg = RunConfig.load(run)
+    run = Path(run); cfg = run_data_config(run, root)
     if shot: cfg = replace(cfg, shot=shot)
-    model, _, weights = load_trained(run, device)   # model.pt, else checkpoint.pt
+    model, _, weights = load_trained(run, device, allow_unfinished)   # model.pt; checkpoint.pt only if allowed
     if iqi_step is not None: model.iqi_step = iqi_step
     if eta is not None: model.eta = float(eta)
-    return evaluate(model, cfg, variants, seeds=seeds, n_episodes=n_episodes, full_res=full_res, checkpoint=weights,
-                    config=cfg, progress=progress)
+    result = evaluate(model, cfg, variants, seeds=seeds, n_episodes=n_episodes, full_res=full_res, checkpoint=weights,
+                      config=cfg, progress=progress)
+    return dict(result, unfinished=model.unfinished) if model.unfinished else result
 
 # %% ../nbs/12_experiment.ipynb #ca8bf619
 def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=False) -> dict:
     "`select_eta_for_run` for one model of the experiment ('untrained': `untrained_run`'s), stored in <results>/eta/ or <results>/untrained/ (reused)"
     untrained = variant == 'untrained'
     path = exp.results/'untrained'/f'eta_fold{fold}_seed{seed}.json' if untrained else exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
-    if path.is_file(): return json.loads(path.read_text())
+    if path.is_file(): return read_json(path)
     first = (exp.untrained_seeds or (seed,))[0] if untrained else exp.train_seeds[0]
     if exp.eta_per_fold and seed != first:          # the same model trained from another seed: reuse the first seed's choice
         res = dict(select_eta(exp, variant, fold, first, progress), seed=seed, chosen_on_seed=first)
@@ -220,7 +231,7 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
 `untrained_run`'s F, its rows named '<row> (untrained)', stored in <results>/untrained/"
     shot, untrained = shot or exp.config.shot, variant == 'untrained'
     path = exp.results/'untrained'/f'F_fold{fold}_seed{seed}_shot{shot}.json' if untrained else exp.results/'evals'/f'{variant}_fold{fold}_seed{seed}_shot{shot}.json'
-    if path.is_file(): return json.loads(path.read_text())
+    if path.is_file(): return read_json(path)
     t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
     eta = select_eta(exp, variant, fold, seed, progress)['eta'] if untrained or variant in IQI_MODELS else None
     res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta, iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
@@ -283,20 +294,20 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
     "Write the Table 1 files (results.json/csv, table.md/csv) and the effects (effects.md/csv) per shot from the (fold, training seed) units evaluated so far"
     written = {}
     for shot in exp.shots:
-        results = [json.loads(p.read_text()) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
+        results = [read_json(p) for p in sorted((exp.results/'evals').glob(f'*_shot{shot}.json'))]
         models = Counter(map(unit_of, results))
         results = [r for r in results if models[unit_of(r)] == len(exp.variants)]   # units whose every model is evaluated
         if not results: continue
-        untrained = [json.loads(p.read_text()) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
+        untrained = [read_json(p) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
-        etas = {p.stem: json.loads(p.read_text())['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
+        etas = {p.stem: read_json(p)['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
         timings = read_timings(exp)
         write_results(results, out, extra=dict(experiment=exp.record(), **chosen_config(exp), chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
         effects = effects_table(results + untrained)     # the untrained rows enter the effects, not Table 1
-        (out/'effects.md').write_text(effects_markdown(effects) + '\n')
-        with open(out/'effects.csv', 'w', newline='') as f:
-            w = csv.DictWriter(f, fieldnames=list(effects[0]) if effects else ['effect']); w.writeheader(); w.writerows(effects)
+        cols = list(effects[0]) if effects else ['effect']
+        write_files(out, {'effects.csv': csv_text([cols, *[[e.get(c, '') for c in cols] for e in effects]]),
+                          'effects.md': effects_markdown(effects) + '\n'})
         written[shot] = out
     return written
 
@@ -358,7 +369,7 @@ def plot_eta_curves(exp:Experiment, ax=None):
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     for i, p in enumerate(sorted((exp.results/'eta').glob('*.json'))):
-        c = json.loads(p.read_text()); color = f'C{i % 10}'
+        c = read_json(p); color = f'C{i % 10}'
         etas, scores = zip(*c['scores'])
         ax.semilogx(etas, [100 * s for s in scores], 'o-', ms=3, color=color, label=p.stem)
         ax.axhline(100 * c['no_iqi'], color=color, ls='--', lw=0.7)
@@ -384,7 +395,7 @@ def config_candidates(exp:Experiment):
     import pandas as pd
     path = exp.results/'config_choice.json'
     if not path.is_file(): raise FileNotFoundError(f"'{path}' missing: run choose_config(exp) first")
-    d = json.loads(path.read_text())
+    d = read_json(path)
     rows = [dict(round=c.get('round', 1), lr=c['lr'], overrides=', '.join(f'{k}={v}' for k, v in sorted(c.get('overrides', {}).items())) or '-',
                  val_miou=round(100 * c['val_miou'], 1), train_min=round(c['train_s'] / 60, 1) if 'train_s' in c else None,
                  chosen=c['lr'] == d['lr'] and c.get('overrides', {}) == d.get('overrides', {})) for c in d.get('candidates', [])]
@@ -396,7 +407,7 @@ def summary(exp:Experiment) -> dict:
     t = read_timings(exp)
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
     choice = exp.results/'config_choice.json'
-    cands = json.loads(choice.read_text()).get('candidates', []) if choice.is_file() else []
+    cands = read_json(choice).get('candidates', []) if choice.is_file() else []
     if cands and all('train_s' in c for c in cands):   # the check's cost, wherever its candidates were trained
         t = dict(t, lr_check_s=sum(c['train_s'] for c in cands))
     chosen = chosen_config(exp) if choice.is_file() or not (exp.lr_grid or exp.search) else {}

@@ -4,16 +4,17 @@
 
 # %% ../nbs/13_runs.ipynb #65f1836c
 from __future__ import annotations
-import csv, errno, io, json, os, pickle, secrets, socket, warnings, zipfile
+import csv, errno, io, json, os, pickle, secrets, shutil, socket, tempfile, warnings, zipfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 import filelock, torch
 
 # %% auto #0
-__all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_json',
-           'atomic_torch_save', 'RunLocked', 'RunLock', 'prepare_run_folder', 'open_run', 'AppendLog',
-           'load_checkpoint_file', 'state_dict_mismatch']
+__all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_text', 'csv_text',
+           'atomic_write_json', 'atomic_torch_save', 'check_space', 'write_files', 'read_json', 'claim_outputs',
+           'RunLocked', 'RunLock', 'prepare_run_folder', 'open_run', 'AppendLog', 'load_checkpoint_file',
+           'state_dict_mismatch']
 
 # %% ../nbs/13_runs.ipynb #580d98d0
 TMP_PATTERN = '.*.tmp'   # hidden temporary files of `atomic_write` and `atomic_torch_save`
@@ -39,20 +40,93 @@ def atomic_write(path, # destination file (its folder must exist)
         os.replace(tmp, path)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError) and not str(path) in str(e):
-            raise OSError(e.errno, f"cannot write '{path}': {e.strerror or e}" +
-                          ("; free some disk space and run again" if e.errno == errno.ENOSPC else '')) from e
-        raise
+        err = _write_error(path, e)
+        if err is e: raise
+        raise err from None
     fsync_dir(path.parent)
     return path
 
+def _write_error(path:Path, e:BaseException) -> BaseException:
+    "The error to raise for a failed write of `path`: torch.save's wrapper removed, an OSError reworded to name the file"
+    if isinstance(e, RuntimeError) and isinstance(e.__context__, (OSError, KeyboardInterrupt)): e = e.__context__   # torch.save's [enforce fail at inline_container.cc]
+    elif isinstance(e, RuntimeError) and 'inline_container' in str(e): e = OSError(errno.EIO, ' '.join(str(e).split()))
+    if not isinstance(e, OSError) or str(path) in str(e): return e
+    free = shutil.disk_usage(path.parent).free if path.parent.is_dir() else 0
+    return OSError(e.errno, f"cannot write '{path}': {e.strerror or e}" + (
+        f"; free some disk space ({free / 2**20:.1f} MiB left) and run again" if e.errno == errno.ENOSPC else ''))
+
+def atomic_write_text(path, text:str) -> Path:
+    "Atomically write `text` (UTF-8) to `path`"
+    return atomic_write(path, lambda f: f.write(text.encode()))
+
+def csv_text(rows) -> str:
+    "`rows` (lists of values) as CSV text, one line each"
+    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerows(rows); return buf.getvalue()
+
 def atomic_write_json(path, obj, indent:int=2) -> Path:
     "Atomically write `obj` as JSON (with a final newline) to `path`"
-    return atomic_write(path, lambda f: f.write((json.dumps(obj, indent=indent) + '\n').encode()))
+    return atomic_write_text(path, json.dumps(obj, indent=indent) + '\n')
 
 def atomic_torch_save(obj, path) -> Path:
     "torch.save `obj` to `path` atomically"
     return atomic_write(path, lambda f: torch.save(obj, f))
+
+# %% ../nbs/13_runs.ipynb #7bc4ea7c
+def check_space(folder, # an existing folder
+                need:int=0, # bytes about to be written there (a stated estimate)
+               ) -> Path:
+    "Before the work: `folder` can be written (a probe file) and has `need` bytes (plus 1 MiB) free; else one line naming it"
+    folder = Path(folder)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix='.probe.', suffix='.tmp'): pass   # matches TMP_PATTERN
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write in '{folder}' ({e.strerror or e}): make it writable or pass another folder") from None
+    free = shutil.disk_usage(folder).free
+    if free < need + 2**20:
+        raise OSError(errno.ENOSPC, f"'{folder}' has {free / 2**20:.1f} MiB free, the outputs need about "
+                      f"{need / 2**20:.1f} MiB (+1 MiB margin): free some disk space or pass another folder")
+    return folder
+
+# %% ../nbs/13_runs.ipynb #2e5ef9a8
+def write_files(folder, # the folder (created when missing)
+                files:dict, # {name: text or bytes}; the LAST one is the set's marker (e.g. results.json), written last
+               ) -> Path:
+    "Write files that belong together: free space checked, the marker removed, each file atomically, the marker last"
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    data = {name: t if isinstance(t, bytes) else t.encode() for name, t in files.items()}
+    check_space(folder, sum(map(len, data.values())))
+    marker = list(data)[-1]
+    (folder/marker).unlink(missing_ok=True)   # a failure below leaves no marker beside the companions
+    for name, b in data.items(): atomic_write(folder/name, lambda f: f.write(b))
+    return folder
+
+# %% ../nbs/13_runs.ipynb #0bac8d80
+def read_json(path, # a JSON file srpnet wrote (a run's config.json, evals/*.json, timings.json, experiment.json ...)
+              fix:str="delete it and run the command that writes it again"): # what to do about a bad file
+    "The JSON in `path`; a missing, empty, truncated or non-JSON file is one line naming it and `fix`"
+    path = Path(path)
+    try: text = path.read_text(encoding='utf-8-sig')
+    except FileNotFoundError: raise FileNotFoundError(f"'{path}' not found: check the path, or {fix}") from None
+    except (OSError, UnicodeDecodeError) as e: raise ValueError(f"'{path}' cannot be read ({e}): {fix}") from None
+    if not text.strip(): raise ValueError(f"'{path}' is empty (an interrupted write or a full disk?): {fix}")
+    try: return json.loads(text)
+    except ValueError as e: raise ValueError(f"'{path}' is not valid JSON (truncated or damaged: {e}): {fix}") from None
+
+# %% ../nbs/13_runs.ipynb #70973869
+def claim_outputs(folder, # where the command writes (created when missing)
+                  names:tuple, # the files it writes there: only these are ever replaced
+                  overwrite:bool=False, # replace those of `names` that exist
+                  need:int=2**20, # bytes the outputs take (a stated estimate)
+                  flag:str='--out') -> Path: # the option that chose `folder`, for the messages
+    "The output-folder policy of every command, before the work: `folder` (or the parent that will hold it) writable with room, holding none of `names` unless `overwrite`"
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise NotADirectoryError(f"{flag} '{folder}' is a file, not a folder: pass a folder")
+    existing = [n for n in names if (folder/n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"'{folder/existing[0]}' exists already ({len(existing)} output file(s) of an earlier run in "
+                              f"{flag} '{folder}'): pass --overwrite to replace them, or another {flag}")
+    check_space(next(p for p in [folder, *folder.parents] if p.exists()), need)   # the writer makes the folder, after the work
+    return folder
 
 # %% ../nbs/13_runs.ipynb #0ab03f38
 class RunLocked(RuntimeError):
@@ -100,13 +174,23 @@ class RunLock:
 RUN_ARTEFACTS = ('model.pt', 'summary.json', 'best.pt', 'checkpoint.pt', 'train_log.csv', 'val_log.csv', 'train.log',
                  'config.json')   # removal order of --overwrite: the 'finished' marker first, the config last
 
+def _saved_config(folder:Path) -> dict|None:
+    "`<folder>/config.json` as a dict (None: missing, unreadable or not a dict)"
+    try: saved = json.loads((folder/'config.json').read_text())
+    except (OSError, ValueError): return None
+    return saved if isinstance(saved, dict) else None
+
 def _config_diff(folder:Path, fingerprint:dict) -> list:
     "Keys of `fingerprint` on which `<folder>/config.json` differs (['config.json unreadable'] if it cannot be read)"
-    try: saved = json.loads((folder/'config.json').read_text())
-    except (OSError, ValueError): return ['config.json unreadable']
-    if not isinstance(saved, dict): return ['config.json unreadable']
+    saved = _saved_config(folder)
+    if saved is None: return ['config.json unreadable']
     fp = json.loads(json.dumps(fingerprint))   # tuples as lists, as saved
     return [k for k in fp if saved.get(k, '<missing>') != fp[k]]
+
+def _foreign_config(folder:Path, fingerprint:dict) -> bool:
+    "Whether `<folder>/config.json` is no srpnet run's (unreadable, or lacking most of the run settings' keys)"
+    saved = _saved_config(folder)
+    return saved is None or len(set(saved) & set(fingerprint)) < len(fingerprint) / 2
 
 def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
                        fingerprint:dict, # the run's config as saved in config.json, minus keys a resume may change
@@ -123,6 +207,9 @@ def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
         if p.is_file(): p.unlink(missing_ok=True)
     present = [a for a in RUN_ARTEFACTS if (folder/a).exists()]
     if overwrite:
+        if 'config.json' in present and _foreign_config(folder, fingerprint):
+            raise ValueError(f"'{folder/'config.json'}' is not a srpnet run's config: --overwrite deletes only what "
+                             "srpnet_train wrote; move that file away or use another output folder")
         for a in present: (folder/a).unlink()
         fsync_dir(folder)
         return None
@@ -171,8 +258,7 @@ class AppendLog:
         if self.file.tell() == 0: self.file.write(self._line(self.columns)); self.file.flush()
 
     @staticmethod
-    def _line(values) -> str:
-        buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(values); return buf.getvalue()
+    def _line(values) -> str: return csv_text([values])
 
     def _check_existing(self):
         "Drop a torn last line; refuse a header other than `columns`"

@@ -18,15 +18,16 @@ from .losses import foreground_iou
 from .episodes import IMAGENET_MEAN, IMAGENET_STD
 from .datasets import open_dataset
 from .config import RunConfig, upgrade_config
-from .runs import (open_run, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
+from .runs import (open_run, RUN_ARTEFACTS, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
 # %% auto #0
 __all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset',
-           'seed_everything', 'rng_state', 'set_rng_state', 'load_trained', 'load_model', 'NonFiniteLoss',
-           'default_workers', 'resolve_device', 'episode_forward', 'stage_cache', 'save_weights', 'validate',
-           'run_fingerprint', 'make_optimiser', 'resume_state', 'train_episodes', 'train_step', 'open_logs',
-           'log_validation', 'save_checkpoint', 'finish_run', 'train', 'train_folds']
+           'seed_everything', 'rng_state', 'set_rng_state', 'load_trained', 'load_model', 'unfinished_note',
+           'NonFiniteLoss', 'default_workers', 'resolve_device', 'episode_forward', 'stage_cache', 'save_weights',
+           'validate', 'run_fingerprint', 'finished_run', 'begun_run', 'make_optimiser', 'resume_state',
+           'train_episodes', 'train_step', 'open_logs', 'log_validation', 'save_checkpoint', 'finish_run', 'train',
+           'train_folds']
 
 # %% ../nbs/08_train.ipynb #d8ab8fa0
 def normalisation(model) -> tuple:
@@ -93,7 +94,8 @@ def set_rng_state(state:dict):
 
 # %% ../nbs/08_train.ipynb #d7cb4b6f
 def load_trained(path, # a run folder (its model.pt, a finished run, else its checkpoint.pt) or a .pt file written by `train`
-                 device='cpu') -> tuple:
+                 device='cpu',
+                 allow_unfinished:bool=False) -> tuple: # use a checkpoint of a run that has not finished (else refused)
     "(SRPNet in eval mode, the run's config as a dict, the file read): every file `train` writes carries both"
     path = Path(path)
     if path.is_dir():
@@ -114,12 +116,24 @@ def load_trained(path, # a run folder (its model.pt, a finished run, else its ch
                          f"config describes: {mismatch}; was the file edited or written by another version?")
     model.load_state_dict(state['model'])
     run_config = state.get('run_config') or state.get('config') or {}
+    model.unfinished = unfinished_note(state, run_config)   # recorded in evaluation results
+    if model.unfinished and not allow_unfinished:
+        raise ValueError(f"run '{path.parent}' has not finished training ({model.unfinished}): resume it with "
+                         f"srpnet_train --config {path.parent} --resume, or pass --allow_unfinished to use it anyway")
     return model.to(device).eval(), upgrade_config(run_config), path
 
 def load_model(path, # a run folder (reads model.pt, else checkpoint.pt) or a .pt file written by `train`
                device='cpu') -> SRPNet:
     "Rebuild the trained SRPNet from a file written by `train`, safely (torch.load(weights_only=True))"
     return load_trained(path, device)[0]
+
+# %% ../nbs/08_train.ipynb #c7d71bce
+def unfinished_note(state:dict, # a weights file's content (`load_checkpoint_file`)
+                    run_config:dict) -> str|None: # its run config
+    "None for the weights of a finished run (model.pt, best.pt, its last checkpoint), else 'checkpoint at iteration i of N'"
+    done, iters = state.get('iteration'), run_config.get('iters')
+    if 'optimizer' not in state or isinstance(done, int) and isinstance(iters, int) and done >= iters: return None
+    return f"checkpoint at iteration {state.get('iteration', '?')} of {run_config.get('iters', '?')}"
 
 # %% ../nbs/08_train.ipynb #ae8a6d1e
 class NonFiniteLoss(FloatingPointError):
@@ -190,7 +204,7 @@ def validate(model:SRPNet, # the model (switched to eval mode, then back)
     return meter.summary()
 
 # %% ../nbs/08_train.ipynb #9ca9a2f7
-_SAME_RUN_EXEMPT = ('out', 'device', 'workers', 'cache_features', 'cache_gib')   # a resumed run may change these (speed, not results)
+_SAME_RUN_EXEMPT = ('out', 'root', 'device', 'workers', 'cache_features', 'cache_gib')   # where and how fast, not what: a resume may change them
 CHECKPOINT_STATE = ('iteration', 'model', 'optimizer', 'scheduler', 'rng', 'config', 'model_config', 'best_val')
 
 def run_fingerprint(config:RunConfig) -> dict:
@@ -211,6 +225,20 @@ def _gather(obj, world):
     out = [None] * world
     dist.all_gather_object(out, obj)
     return out
+
+# %% ../nbs/08_train.ipynb #15791bf7
+def finished_run(run:Path, # a run folder
+                 config:RunConfig) -> bool: # the run it should hold
+    "Whether `run` holds a finished run (model.pt) of `config`; a finished run of another configuration is an error"
+    if not (run/'model.pt').is_file(): return False
+    if run_fingerprint(RunConfig.load(run)) != run_fingerprint(config):
+        raise ValueError(f"'{run}' holds a finished run of another configuration: use another output folder, "
+                         "or delete that folder to train this one")
+    return True
+
+def begun_run(run:Path) -> bool:
+    "Whether `run` holds the start of a run to resume (more than its config.json, no model.pt): what `train(resume=True)` takes"
+    return not (run/'model.pt').exists() and any((run/a).exists() for a in RUN_ARTEFACTS if a != 'config.json')
 
 # %% ../nbs/08_train.ipynb #a471efd3
 def _open_run(run:Path, config, resume, overwrite, rank, world) -> tuple:
@@ -419,23 +447,30 @@ def train_folds(config:RunConfig, # the run; its `out` becomes the parent of fol
                 folds=(0, 1, 2, 3), # folds to train
                 subprocesses:bool=False, # run each fold as its own Python process
                 max_parallel:int=1, # concurrent subprocesses
-                resume:bool=False, # resume each fold from its checkpoint
+                resume:bool=False, # skip the finished folds, resume the others (a fold not begun starts)
                 progress:bool=True, # progress bars
                 overwrite:bool=False) -> list: # discard the runs the fold folders hold
     "Train `config` on each fold, sequentially or as independent subprocesses"
-    configs = [replace(config, fold=f, out=str(Path(config.out)/f'fold{f}')) for f in folds]
-    if not subprocesses: return [train(c, resume=resume, progress=progress, overwrite=overwrite) for c in configs]
+    runs = [replace(config, fold=f, out=str(Path(config.out)/f'fold{f}')) for f in folds]
+    if overwrite and (again := [c.fold for c in runs if (Path(c.out)/'model.pt').is_file()]):
+        print(f"--overwrite: training the finished fold(s) {again} again", file=sys.stderr)
+    done = [c for c in runs if resume and finished_run(Path(c.out), c)]
+    if done: print(f"--resume: fold(s) {[c.fold for c in done]} finished already: skipped", file=sys.stderr)
+    configs = [c for c in runs if c not in done]
+    if not subprocesses:
+        for c in configs: train(c, resume=resume and begun_run(Path(c.out)), progress=progress, overwrite=overwrite)
+        return [Path(c.out) for c in runs]
     parent, running = Path(config.out), []
     parent.mkdir(parents=True, exist_ok=True)
     for c in configs:
         while sum(p.poll() is None for p, _ in running) >= max_parallel: time.sleep(0.5)
         cfg_file = atomic_write_json(parent/f'.fold{c.fold}.config.json', asdict(c))   # the run folder is train's to create
         code = (f"from srpnet.train import train, RunConfig; "
-                f"train(RunConfig.load({str(cfg_file)!r}), resume={resume}, progress=False, overwrite={overwrite})")
+                f"train(RunConfig.load({str(cfg_file)!r}), resume={resume and begun_run(Path(c.out))}, progress=False, overwrite={overwrite})")
         with open(parent/f'fold{c.fold}.train.log', 'w') as log:
             running.append((subprocess.Popen([sys.executable, '-c', code], stdout=log, stderr=subprocess.STDOUT), c.fold))
     for p, fold in running:
         if p.wait() == 0: (parent/f'.fold{fold}.config.json').unlink(missing_ok=True)
     if failed := [str(parent/f'fold{fold}.train.log') for p, fold in running if p.returncode != 0]:
         raise RuntimeError(f"{len(failed)} fold run(s) failed; see {failed}")
-    return [Path(c.out) for c in configs]
+    return [Path(c.out) for c in runs]
