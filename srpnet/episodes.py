@@ -44,8 +44,8 @@ def _upright(img:Image.Image) -> Image.Image:
     return out
 
 # %% ../nbs/00_episodes.ipynb #ccff5459
-def _open(path, what:str) -> Image.Image:
-    "Open and fully decode `path`, upright as displayed, or raise a one-line error naming it"
+def _open(path, what:str, upright:bool=True) -> Image.Image:
+    "Open and fully decode `path`, upright as displayed (unless not `upright`), or raise a one-line error naming it"
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{what} '{path}' is a folder, not an image file")
     if not path.exists(): raise FileNotFoundError(f"{what} '{path}' not found: check the path")
@@ -58,7 +58,7 @@ def _open(path, what:str) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
         raise ValueError(f"{what} '{path}' is truncated or corrupt ({' '.join(str(e).split())[:80]}): "
                          "re-export or re-download it") from None
-    return _upright(img)
+    return _upright(img) if upright else img
 
 def _to_uint8(a:np.ndarray, mode:str) -> np.ndarray:
     "High bit-depth grayscale -> uint8, scaled (not clipped)"
@@ -79,10 +79,9 @@ def to_rgb(img:Image.Image) -> Image.Image:
         return Image.alpha_composite(Image.new('RGBA', rgba.size, (0, 0, 0, 255)), rgba).convert('RGB')
     return img.convert('RGB')
 
-def read_image(path) -> Image.Image:
+def read_image(path, upright:bool=True) -> Image.Image:
     "Any image file as an 8-bit RGB PIL image, upright as displayed (see above); one-line errors for missing, folder, unreadable or truncated files"
-    return to_rgb(_open(path, 'image'))
-
+    return to_rgb(_open(path, 'image', upright))
 
 # %% ../nbs/00_episodes.ipynb #95eace48
 def _mask_levels(img:Image.Image) -> np.ndarray:
@@ -111,7 +110,6 @@ def _binarize(path, v:np.ndarray, lossy:bool) -> np.ndarray:
     warnings.warn(f"mask '{path}' holds several non-zero values {others}: all read as object")
     return v > 0
 
-
 # %% ../nbs/00_episodes.ipynb #a9fff732
 def _same_aspect(mask:tuple, image:tuple) -> bool:
     "Whether sizes `mask` and `image` (w,h) differ only by rounding: one side, scaled to the other's, is within a pixel"
@@ -136,7 +134,6 @@ def read_support_mask(path, # mask file: its object read by the rules above
     if m.all(): warnings.warn(f"mask '{path}' covers the whole image: with no background in the support, the "
                               "prediction will likely mark everything as object")
     return m
-
 
 # %% ../nbs/00_episodes.ipynb #e7a1320d
 @dataclass
@@ -307,22 +304,26 @@ def spec(self:FewShotDataset, i:int) -> EpisodeSpec:
     return spec
 
 # %% ../nbs/00_episodes.ipynb #ba0a0537
-def _check_upright_mask(self:FewShotDataset, image_id, img:Image.Image):
-    "An image shown turned (EXIF orientation) needs its mask drawn on the displayed image: refuse or warn otherwise"
+def _as_mask_drawn(self:FewShotDataset, image_id, img:Image.Image) -> Image.Image:
+    "An image shown turned (EXIF orientation), as its mask was drawn: upright, or as stored where only that shape fits"
     h, w = self._read_mask(image_id).shape; o, path = img.info['orientation'], self._image_path(image_id)
+    stored = img.size if o < 5 else img.size[::-1]
+    if (w, h) == stored != img.size:
+        warnings.warn(f"image '{path}' is shown turned (EXIF orientation {o}) but its mask has the stored pixels' shape "
+                      f"{w}x{h}: read as stored, like its mask")
+        return read_image(path, upright=False)
     if (w, h) != img.size:
-        raise ValueError(f"image '{path}' is shown turned (EXIF orientation {o}) at {img.width}x{img.height}, but its mask "
-                         f"is {w}x{h}, drawn on the stored pixels. Fix: turn the image's pixels and drop the tag "
-                         "(`exiftran -ai`, or PIL.ImageOps.exif_transpose and save), or draw the mask on the displayed image.")
-    if o in (2, 3, 4) or w == h:
-        warnings.warn(f"image '{path}' is shown flipped or turned (EXIF orientation {o}): its mask is read as drawn on "
-                      "the displayed image; if it was drawn on the stored pixels, turn the image's pixels (`exiftran -ai`)")
+        raise ValueError(f"mask of image '{path}' is {w}x{h} but the image is {img.width}x{img.height} as shown (EXIF "
+                         f"orientation {o}) and {stored[0]}x{stored[1]} as stored: give the mask drawn on this image")
+    if stored == img.size: warnings.warn(f"image '{path}' is shown flipped or turned (EXIF orientation {o}): its mask is "
+                                         "read as drawn on the displayed image")
+    return img
 
 @patch
 def load_image(self:FewShotDataset, image_id, flip=False) -> Tensor:
-    "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right), upright as displayed"
+    "Image `image_id` as a normalised tensor [3,H,W] at `size` (optionally flipped left-right), as its mask was drawn"
     img = read_image(self._image_path(image_id))
-    if img.info.get('orientation', 1) != 1: _check_upright_mask(self, image_id, img)
+    if img.info.get('orientation', 1) != 1: img = _as_mask_drawn(self, image_id, img)
     if flip: img = img.transpose(Image.FLIP_LEFT_RIGHT)
     h, w = _hw(self.size)
     return to_tensor(img.resize((w, h), Image.BILINEAR), self.mean, self.std)

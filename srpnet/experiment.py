@@ -220,7 +220,7 @@ def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=
         atomic_write_json(path, res, indent=1); return res
     t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
     res = dict(variant='F (untrained)' if untrained else variant, fold=fold, seed=seed,
-               **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress))
+               **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress, root=exp.config.root))
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=1)
     if not untrained: _timed(exp, f'eta_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)   # (the untrained: in its evaluation's time)
     return res
@@ -234,7 +234,8 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
     if path.is_file(): return read_json(path)
     t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
     eta = select_eta(exp, variant, fold, seed, progress)['eta'] if untrained or variant in IQI_MODELS else None
-    res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta, iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress)
+    res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta, iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress,
+                       root=exp.config.root)   # the experiment's root: where the data is now
     if untrained: res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=None)
     _timed(exp, f'eval_{variant}_fold{fold}_seed{seed}_shot{shot}_s', time.time() - t0)

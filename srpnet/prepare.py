@@ -7,9 +7,9 @@ __all__ = ['TRAINAUG_COUNT', 'VAL_COUNT', 'DAVIS_URL', 'DAVIS_SIZE', 'DAVIS20_FR
            'UNREADABLE', 'COCO_MINI_RELEASE', 'COCO_MINI_ARCHIVES', 'COCO_MINI_IMAGES', 'COCO_MINI_MIN_COVER',
            'COCO_THINGS', 'find_voc2012', 'find_sbd', 'read_sbd_mask', 'build_segmentation_class_aug', 'prepare_voc',
            'check_voc', 'find_splits', 'read_hsnet_list', 'compare_fold_classes', 'use_pair_list', 'check_coco',
-           'check_davis', 'write_manifest', 'read_manifest', 'check_root', 'clean_stale', 'build_beside',
-           'prepare_davis', 'read_coco_names', 'find_coco_mini_source', 'thing_cover', 'scan_coco_masks',
-           'select_coco_mini_classes', 'coco_mini_label', 'prepare_coco_mini']
+           'check_davis', 'write_manifest', 'read_manifest', 'check_root', 'clean_stale', 'prepare_lock',
+           'build_beside', 'prepare_davis', 'read_coco_names', 'find_coco_mini_source', 'thing_cover',
+           'scan_coco_masks', 'select_coco_mini_classes', 'coco_mini_label', 'prepare_coco_mini']
 
 # %% ../nbs/00b_prepare.ipynb #2d341cdf
 import io, json, os, re, shutil, zipfile, zlib, urllib.request
@@ -299,18 +299,27 @@ def _swap(new:Path, root:Path, old:Path, dataset:str):
     "Put `new` at `root`: the old tree is moved aside, and removed only once the new one is in place"
     if root.is_dir() and not any(root.iterdir()): root.rmdir()
     if root.exists(): os.rename(root, old)
-    os.rename(new, root); fsync_dir(root.parent)
+    try: os.rename(new, root)
+    except OSError:
+        if old.is_dir() and not root.exists(): os.rename(old, root)    # the old tree back in place
+        raise
+    fsync_dir(root.parent)
     (root / BUILD_MARK).unlink(); _remove(old, dataset)
+
+@contextmanager
+def prepare_lock(root:Path, dataset:str):
+    "Hold the lock of `root` (one builder at a time, `filelock`) and finish first what a killed build left (`clean_stale`)"
+    root.parent.mkdir(parents=True, exist_ok=True); lock = _siblings(root)[2]
+    try: held = filelock.FileLock(lock).acquire(timeout=0)
+    except filelock.Timeout: raise RuntimeError(f"{root} is being prepared by another process (lock {lock}): wait for it") from None
+    with held: clean_stale(root, dataset); yield
 
 @contextmanager
 def build_beside(root, dataset:str, sources=()):
     "A fresh folder beside `root` to build `dataset` in; when the block ends with its manifest written, it replaces `root`"
-    root = check_root(root, dataset, sources); root.parent.mkdir(parents=True, exist_ok=True)
-    build, old, lock = _siblings(root)
-    try: held = filelock.FileLock(lock).acquire(timeout=0)
-    except filelock.Timeout: raise RuntimeError(f"{root} is being prepared by another process (lock {lock}): wait for it") from None
-    with held:
-        clean_stale(root, dataset)
+    root = check_root(root, dataset, sources)
+    build, old, _ = _siblings(root)
+    with prepare_lock(root, dataset):
         tmp = root.parent / f'{build}{os.getpid()}'
         tmp.mkdir(); (tmp / BUILD_MARK).write_text(f'srpnet_prepare {dataset} -> {root}\n')
         try:
@@ -349,9 +358,11 @@ def prepare_davis(root=None, # folder to write (default: <repo>/data/davis5i)
                  ) -> Path:
     "Write the DAVIS-2016 validation sequences in Davis5i's layout at `root`, check them against `frames`, and return root"
     root = check_root(root if root is not None else default_data_dir('davis5i'), 'davis5i', (from_dir, archive))
-    if from_dir is None and archive is None and read_manifest(root, 'davis5i'):
-        try: check_davis(root, frames); return root      # already prepared
-        except ValueError: pass
+    if from_dir is None and archive is None:
+        with prepare_lock(root, 'davis5i'):      # (puts back a tree a killed re-prepare left aside)
+            try:
+                if read_manifest(root, 'davis5i'): check_davis(root, frames); return root      # already prepared
+            except ValueError: pass
     src = Path(from_dir or archive or _fetch([root.parent / 'downloads' / 'DAVIS-data.zip'], [DAVIS_URL], download, _davis_fix(root))[0])
     if not src.exists(): raise FileNotFoundError(f"{src} does not exist. " + _davis_fix(root))
     found, images, masks, val = _davis_source(src)
@@ -500,7 +511,9 @@ def prepare_coco_mini(root=None, # folder to write (default: <repo>/data/cocomin
     "Compute COCO-mini-5i's classes from the coco128 semantic masks and write a Pascal5i-readable tree at `root`"
     sources = (from_dir, *(archive if isinstance(archive, (list, tuple)) else [archive]))   # what root must not hold
     root = check_root(root if root is not None else default_data_dir('cocomini5i'), 'cocomini5i', sources)
-    if from_dir is None and archive is None and read_manifest(root, 'cocomini5i'): return root   # already prepared
+    if from_dir is None and archive is None:
+        with prepare_lock(root, 'cocomini5i'):   # (puts back a tree a killed re-prepare left aside)
+            if read_manifest(root, 'cocomini5i'): return root   # already prepared
     if from_dir is None: zips = _fetch(_coco_mini_archives(archive, root), [f'{COCO_MINI_RELEASE}/{a}' for a in COCO_MINI_ARCHIVES],
                                        download and archive is None, _coco_mini_fix(root))
     with build_beside(root, 'cocomini5i', sources) as out:

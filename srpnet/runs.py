@@ -123,8 +123,8 @@ def claim_outputs(folder, # where the command writes (created when missing)
     if folder.exists() and not folder.is_dir(): raise NotADirectoryError(f"{flag} '{folder}' is a file, not a folder: pass a folder")
     existing = [n for n in names if (folder/n).exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"'{folder/existing[0]}' exists already ({len(existing)} output file(s) of an earlier run in "
-                              f"{flag} '{folder}'): pass --overwrite to replace them, or another {flag}")
+        raise FileExistsError(f"{len(existing)} output file(s) of an earlier run exist already in {flag} '{folder}' (first: "
+                              f"'{existing[0]}'): pass --overwrite to replace them, or another {flag}")
     check_space(next(p for p in [folder, *folder.parents] if p.exists()), need)   # the writer makes the folder, after the work
     return folder
 
