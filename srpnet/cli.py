@@ -4,25 +4,26 @@
 
 # %% ../nbs/10_cli.ipynb #c87b3425
 from __future__ import annotations
-import argparse, functools, inspect, json, os, re, sys, time
+import argparse, contextlib, csv, functools, inspect, json, os, re, shutil, statistics, sys, tempfile, time
 from contextlib import contextmanager
 from dataclasses import replace, fields
 from pathlib import Path
 import torch
 from . import prepare
-from .datasets import DATASETS, dataset_entry
+from .datasets import DATASETS, dataset_entry, make_synthetic_voc
 from .config import RunConfig, Experiment, setting_types, parse_text, check_value
-from .train import train, train_folds, make_dataset, normalisation, resolve_device
+from .train import train, train_folds, make_dataset, normalisation, resolve_device, record_placements
 from .evaluate import RESULT_FILES, write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
-from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model
+from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model, dry_run, SCALES
 from .iqi import IQI_STEPS
 from .variants import VARIANTS, IQI_MODELS
-from .runs import claim_outputs, read_json, atomic_write, atomic_write_text
+from .runs import claim_outputs, read_json, atomic_write, atomic_write_text, atomic_write_json
 
 # %% auto #0
-__all__ = ['EXPECTED_ERRORS', 'cli_errors', 'SettingsParser', 'add_option', 'add_setting', 'add_settings', 'given', 'to_argv',
-           'console', 'srpnet_prepare', 'srpnet_train', 'srpnet_eval', 'srpnet_predict', 'quickstart',
-           'srpnet_quickstart', 'srpnet_experiment', 'srpnet_bench']
+__all__ = ['EXPECTED_ERRORS', 'SMOKE_STAGES', 'cli_errors', 'SettingsParser', 'add_option', 'add_setting', 'add_settings',
+           'given', 'to_argv', 'console', 'srpnet_prepare', 'srpnet_train', 'srpnet_eval', 'srpnet_predict',
+           'quickstart', 'srpnet_quickstart', 'srpnet_experiment', 'placement_check', 'smoke_figures', 'smoke',
+           'srpnet_smoke', 'srpnet_bench']
 
 # %% ../nbs/10_cli.ipynb #215ec713
 EXPECTED_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, FloatingPointError, ImportError, OSError)
@@ -74,8 +75,8 @@ def add_settings(p:SettingsParser, cls, note:str=''):
         if f.metadata.get('cli', True): add_setting(p, cls, f.name, help=f"{f.metadata['help']}{note}")
 
 def given(args, cls) -> dict:
-    "{field: value} of the options in `args` that set a field of `cls` (options not given are absent)"
-    return {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    "{field: value} of the options in `args` that set a field of `cls` (options not given are absent; fields not offered as options never)"
+    return {f.name: getattr(args, f.name) for f in fields(cls) if f.metadata.get('cli', True) and hasattr(args, f.name)}
 
 # %% ../nbs/10_cli.ipynb #aa676cc8
 def to_argv(p:SettingsParser, args:tuple, kwargs:dict) -> list:
@@ -279,16 +280,78 @@ def _experiment_options(p):
     p.add_argument('--allow_dirty', action='store_true', help="write into the repository's results/ from uncommitted code")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     add_option(p, '--jobs', (int,), dict(lo=1), 1, 'processes sharing the models (e.g. 2 on 2 cores); the results are the same')
+    p.add_argument('--scale', choices=list(SCALES), help='run it shrunk (srpnet.experiment.dry_run): tiny: seconds on a CPU; smoke: minutes on a GPU; results in runs/<scale>/<name>/ unless --results_dir')
 
 @console(_experiment_options)
 def srpnet_experiment(a):
     "Run a named Table 1 experiment: lr check -> train -> choose eta -> evaluate -> tables and effects (resumable)"
     exp = experiment(a.name, **given(a, Experiment), **({'root': a.root} if hasattr(a, 'root') else {}))
-    cfg = {k: getattr(a, k) for k in ('weights', 'device', 'precision') if hasattr(a, k)}   # (issue 20: Experiment.device alone)
-    if cfg: exp = replace(exp, config=replace(exp.config, **cfg))
+    if a.scale: exp = replace(dry_run(exp, a.scale), **given(a, Experiment))   # the options given win over the scale's
+    if hasattr(a, 'weights'): exp = replace(exp, config=replace(exp.config, weights=a.weights))   # (--device, --precision: the Experiment's)
     written = run_experiment(exp, progress=not a.quiet, allow_dirty=a.allow_dirty, jobs=a.jobs)
     for shot, folder in written.items():
         print(f"\n{a.name}, {shot}-shot:\n" + (folder/'table.md').read_text() + '\n' + (folder/'effects.md').read_text())
+
+# %% ../nbs/10_cli.ipynb #h17smk02
+SMOKE_STAGES = ('train', 'eta', 'evaluate')   # the stages of `srpnet_experiment` that must place a model
+
+def placement_check(placed:list, # (stage, device) pairs, as `srpnet.train.record_placements` lists them
+                    device:str) -> dict: # the device every stage was asked to use
+    "{stage: its devices}, the placements off `device`, the `SMOKE_STAGES` that placed nothing, and whether all is well"
+    want, stages = torch.device(device), {}
+    for stage, d in placed: stages.setdefault(stage, set()).add(d)
+    on = lambda d: torch.device(d).type == want.type and want.index in (None, torch.device(d).index)
+    off, missing = sorted({f'{s}: {d}' for s, d in placed if not on(d)}), [s for s in SMOKE_STAGES if s not in stages]
+    return dict(stage_devices={s: sorted(v) for s, v in stages.items()}, off_device=off, missing_stages=missing,
+                ok=not off and not missing)
+
+# %% ../nbs/10_cli.ipynb #h17smk04
+def smoke_figures(results:Path) -> dict: # an experiment's results folder
+    "Seconds per training step (median; each run's first step left out: warm-up) and evaluation episodes per second"
+    logs = [p.read_text().splitlines() for p in sorted((results/'train_logs').glob('*.csv'))]
+    steps = [float(row['seconds']) for lines in logs for row in list(csv.DictReader(lines))[1:]]
+    evals = [read_json(p) for p in sorted(results.glob('*/*_shot*.json'))]   # evals/ and untrained/
+    episodes, seconds = sum(len(e['seeds']) * e['n_episodes'] for e in evals), sum(e['seconds'] for e in evals)
+    return dict(train_steps=len(steps), s_per_train_step=round(statistics.median(steps), 4) if steps else None,
+                eval_episodes=episodes, eval_episodes_per_s=round(episodes / seconds, 2) if seconds else None)
+
+# %% ../nbs/10_cli.ipynb #h17smk05
+def smoke(out=None, # a new or empty working folder, kept with smoke.json (None: a temporary one, removed after)
+          tiny:bool=False, # the `tiny` scale (seconds on a CPU: what CI runs), else `smoke` (ResNet-50 at 417 px)
+          device:str|None=None) -> dict: # where every stage must run (default: 'cpu' if tiny, else 'cuda')
+    "Generate a PASCAL-layout tree, run `srpnet_experiment pascal5i --scale smoke` on it recording every model placement; the figures"
+    t0, device, scale = time.time(), device or ('cpu' if tiny else 'cuda'), 'tiny' if tiny else 'smoke'
+    cuda = resolve_device(device).type == 'cuda'          # no usable GPU: a one-line error before anything is written
+    if out is not None and Path(out).exists() and any(Path(out).iterdir()):
+        raise ValueError(f"'{out}' is not empty: pass a new or empty folder to --out (a smoke test measures a fresh run)")
+    work = Path(out or tempfile.mkdtemp(prefix='srpnet_smoke'))
+    try:
+        tree = make_synthetic_voc(work/'voc', n_images=160, n_val=240, size=40 if tiny else 500)   # PASCAL-like image sizes
+        if cuda: torch.cuda.reset_peak_memory_stats(device)
+        with record_placements() as placed, contextlib.redirect_stdout(sys.stderr):   # stdout: the JSON line alone
+            srpnet_experiment(['pascal5i', '--root', str(tree), '--scale', scale, '--device', device, '--quiet',
+                               '--results_dir', str(work/'results'), '--runs_dir', str(work/'runs')])
+        res = dict(scale=scale, device=device, gpu=torch.cuda.get_device_name(device) if cuda else None,
+                   **smoke_figures(work/'results'), **placement_check(placed, device), wall_s=round(time.time() - t0, 1),
+                   max_memory_allocated_gib=round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None,
+                   torch=torch.__version__)
+        if out is not None: atomic_write_json(work/'smoke.json', res, indent=1)
+        return res
+    finally:
+        if out is None: shutil.rmtree(work, ignore_errors=True)
+
+# %% ../nbs/10_cli.ipynb #h17smk06
+def _smoke_options(p):
+    p.add_argument('--tiny', action='store_true', help='the CPU check CI runs (seconds): the dry run scale, ResNet-18 at 32 px')
+    add_setting(p, RunConfig, 'device', default=None, help="where every stage must run (default: cuda; with --tiny: cpu)")
+    p.add_argument('--out', help='a new or empty working folder to keep, with smoke.json (default: a temporary one, removed)')
+
+@console(_smoke_options)
+def srpnet_smoke(a):
+    "The GPU smoke test (no download, minutes): srpnet_experiment pascal5i --scale smoke on a generated tree; one JSON line; exit 1 if a stage ran off the device"
+    res = smoke(a.out, a.tiny, a.device)
+    print(json.dumps(res))
+    if not res['ok']: sys.exit(1)
 
 # %% ../nbs/10_cli.ipynb #326b1945
 def _bench_options(p):

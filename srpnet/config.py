@@ -5,7 +5,7 @@
 # %% ../nbs/07b_config.ipynb #27cc2d8e
 from __future__ import annotations
 import copy, functools, inspect, json, math, typing, warnings
-from dataclasses import dataclass, field, fields, asdict, is_dataclass, MISSING
+from dataclasses import dataclass, field, fields, asdict, is_dataclass, replace, MISSING
 from pathlib import Path
 import torch
 from .datasets import DATASETS, dataset_entry
@@ -115,7 +115,7 @@ def parse_text(text:str, # the command-line text
     except ValueError: raise ValueError(f"{label} must be {_KIND.get(kind, kind)}, got {text!r}") from None
 
 # %% ../nbs/07b_config.ipynb #5596bd21
-RUN_ARGS = ('root', 'fold', 'split', 'shot', 'way', 'n_episodes', 'seed', 'size', 'mean', 'std')   # set from RunConfig fields
+RUN_ARGS = ('root', 'fold', 'split', 'shot', 'way', 'n_episodes', 'seed', 'size', 'mean', 'std', 'min_size')   # set from RunConfig fields
 
 def dataset_arguments(name:str) -> dict:
     "{argument: default} that dataset `name`'s class accepts beyond `RUN_ARGS`"
@@ -174,8 +174,8 @@ def _device_ok(d:str) -> bool:
     try: return d == 'auto' or torch.device(d) is not None
     except (RuntimeError, ValueError): return False
 
-_DEVICE = dict(help="'auto' (CUDA if available) | 'cpu' | 'cuda' | 'cuda:1'", valid=_device_ok)   # settings of both dataclasses
-_PRECISION = dict(help="'auto' (bf16 autocast on CUDA, fp32 on CPU) | 'bf16' | 'fp32'", choices=('auto', 'bf16', 'fp32'))
+_DEVICE = dict(help="'auto' (CUDA if usable, else the CPU) | 'cpu' | 'cuda' | 'cuda:1' (a GPU that is not usable: an error)", valid=_device_ok)   # settings of both dataclasses
+_PRECISION = dict(help="'auto' (bf16 autocast on a GPU with native bf16, compute capability >= 8; else fp32) | 'bf16' | 'fp32'", choices=('auto', 'bf16', 'fp32'))
 
 # %% ../nbs/07b_config.ipynb #eb296293
 @dataclass
@@ -186,6 +186,8 @@ class RunConfig:
     fold:int = setting(0, 'test fold (training uses the other classes)', lo=0, hi=3)
     shot:int = setting(1, 'K support images per way', lo=1)
     way:int = setting(1, 'C classes per episode', lo=1)
+    min_size:int = setting(1, "pixels of the episode's class an image needs to be drawn (query or support, training and test): "
+                           "1 counts any object (the paper states no limit); 2048 = 2x32x32 drops small ones as PFENet does", lo=1)
     backbone:str = setting('resnet50', 'a key of srpnet.backbone.BACKBONES', choices=lambda: tuple(BACKBONES))
     weights:str|None = setting('imagenet', "backbone weights: 'imagenet' | 'none' (random init) | a state-dict path")
     train_stages:int|None = setting(None, 'train only the top n backbone stages + the fusion conv (none: all; 0: only the fusion conv)', lo=0)
@@ -249,7 +251,7 @@ def load(cls:RunConfig, path) -> RunConfig:
 RunConfig.record = record   # the recorded form: JSON-able, paths relative to the repository
 
 # %% ../nbs/07b_config.ipynb #5a59c3bc
-_PER_RUN = ('variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step')     # set per run: not `search` overrides
+_PER_RUN = ('variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step', 'device', 'precision')     # set per run: not `search` overrides
 
 def _check_overrides(search:tuple, label:str) -> tuple:
     "`search`/`refine` overrides as a tuple of dicts of RunConfig fields an experiment may change"
@@ -291,6 +293,7 @@ class Experiment:
         label = f"Experiment {self.name!r}"
         if isinstance(self.config, dict): self.config = RunConfig(**upgrade_config(self.config))   # from JSON, any version
         validate(self, f"{label}: ")
+        self.config = replace(self.config, device=self.device, precision=self.precision)   # one home: the experiment's, in every run
         if set(self.untrained_seeds) - set(self.train_seeds):
             raise ValueError(f"{label}: untrained_seeds {self.untrained_seeds} must be training seeds {self.train_seeds}")
         self.search, self.refine = _check_overrides(self.search, label), _check_overrides(self.refine, label)

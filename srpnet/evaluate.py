@@ -6,6 +6,7 @@
 from __future__ import annotations
 import csv, json, math, time
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
@@ -15,7 +16,7 @@ from .stagecache import StageCache, StageStore, StoreStats
 from .model import SRPNet
 from .variants import VARIANTS, variants_of, check_variants
 from .config import RunConfig
-from .train import make_dataset, validation_dataset, normalisation, load_model, load_trained
+from .train import make_dataset, validation_dataset, normalisation, load_model, load_trained, resolve_precision
 from .episodes import to_tensor
 from .paths import repo_root, repo_relative, code_version, sha256_file
 from .figures import draw
@@ -27,21 +28,32 @@ __all__ = ['PROTOCOL', 'SCORES', 'RESULT_FILES', 'FeatureCache', 'feature_cache'
            'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_binary_mask',
            'tint_mask', 'output_names', 'predict', 'predict_row', 'plot_predictions']
 
+# %% ../nbs/09_evaluate.ipynb #h15lbl00
+class _Label(NamedTuple):
+    "The store key of a cached binary label (features are keyed by their image id)"
+    image_id: str
+    class_id: int
+    full: bool
+
 # %% ../nbs/09_evaluate.ipynb #e5d7e72f
 class FeatureCache(StoreStats):
-    "Backbone features per image id (on the host, LRU within `max_bytes`) and episode labels, computed once."
+    "Backbone features per image id and binary episode labels (uint8), computed once, on the host, LRU within `max_bytes`."
     def __init__(self, model:SRPNet, # the model whose `embed` computes the features
                  device=None, # where the backbone runs (None: the model's device)
                  dtype=torch.float32, # storage type of the cached features (float16 halves the memory)
                  batch_size:int=8, # images per backbone pass
-                 max_bytes:int|None=8 * 2**30, # host memory for features (None: unbounded); least recently used evicted
+                 max_bytes:int|None=8 * 2**30, # host memory for features and labels (None: unbounded); least recently used evicted
                  stages:StageCache|None=None): # cached frozen lower stages of `model.backbone` (None: the backbone runs on images)
         self.model, self.dtype, self.batch_size, self.max_bytes, self.stages = model, dtype, batch_size, max_bytes, stages
         self.device = device or next(model.parameters()).device
-        self.store, self.labels, self.computed = StageStore(max_bytes), {}, 0   # the LRU byte budget of `srpnet.stagecache`
+        self.store, self.computed = StageStore(max_bytes), 0   # the LRU byte budget of `srpnet.stagecache`, shared by features and labels
 
+    def _entries(self, labels:bool) -> dict: return {k: v for k, v in self.store.items() if isinstance(k, _Label) == labels}
     @property
-    def features(self) -> dict: return dict(zip(self.store, self.store.values()))   # {image id: features}
+    def features(self) -> dict: return self._entries(False)   # {image id: features}
+    @property
+    def labels(self) -> dict: return self._entries(True)      # {(image id, class id, full): uint8 label}
+    def __len__(self): return len(self.features)                       # images
     def clear(self): self.store.clear()
 
     @torch.no_grad()
@@ -59,15 +71,15 @@ class FeatureCache(StoreStats):
         return torch.stack(feats).to(self.device, torch.float32)
 
     def label(self, dataset, image_id:str, class_id:int, full:bool=False) -> Tensor:
-        "Binary episode label of `image_id` for `class_id` (1 class, 0 rest, 255 ignore)"
-        key = (image_id, class_id, full)
-        if key not in self.labels: self.labels[key] = dataset.load_label(image_id, class_id, full=full)
-        return self.labels[key]
+        "Binary episode label of `image_id` for `class_id` (uint8: 1 class, 0 rest, 255 ignore), counted in the byte budget"
+        load = lambda keys: [dataset.load_label(k.image_id, k.class_id, full=k.full).to(torch.uint8) for k in keys]
+        (label,), _ = self.store.fetch([_Label(image_id, class_id, full)], load)
+        return label
 
     def ways(self, dataset, image_id:str, class_ids:list, full:bool=False, first_way:int=1) -> Tensor:
         "Episode label of `image_id` from the cached binary labels: `class_ids[i]` labelled `first_way + i`, 0 rest, 255 ignore"
         binary = [self.label(dataset, image_id, c, full) for c in class_ids]
-        label = torch.where(binary[0] == 255, 255, 0)
+        label = torch.where(binary[0] == 255, 255, 0)   # int64, like `dataset.episode`'s labels (only this episode's)
         for way, b in enumerate(binary, first_way): label[b == 1] = way
         return label
 
@@ -123,6 +135,7 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
              cache:FeatureCache|None=None, # a cache to reuse (default: a new one for `model`)
              checkpoint=None, # path of the weights file, hashed into the result
              config:RunConfig|None=None, # the run's config, recorded in the result
+             precision:str='fp32', # 'bf16': the backbone under bf16 autocast ('auto': `resolve_precision`); recorded
              progress:bool=True) -> dict: # JSON-friendly result
     "Few-shot evaluation of `model` under `PROTOCOL`, for several inference variants from one feature cache"
     variants = check_variants(model, variants or variants_of(model))
@@ -131,6 +144,8 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
         config, (mean, std) = config or datasets, normalisation(model)
         factory = lambda seed, n: make_dataset(datasets, 'val', n, seed=seed, mean=mean, std=std)
     cache = cache if cache is not None else feature_cache(model)
+    device = next(model.parameters()).device
+    precision = resolve_precision(precision, device)   # bf16 only on a GPU with native bf16
     per_seed = {v: {} for v in variants}
     t0, bar = time.time(), tqdm(total=len(seeds) * n_episodes, desc='evaluate', disable=not progress)
     for seed in seeds:
@@ -139,7 +154,8 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
                       FewShotMeter(dataset.test_classes) if support and f'{v} (sup)' in VARIANTS else None) for v in variants}
         for i in range(n_episodes):
             spec = dataset.spec(i)
-            inputs = cache.episode(dataset, spec, full=full_res)
+            with torch.autocast(device.type, torch.bfloat16, enabled=precision == 'bf16'):   # the method's head runs fp32 inside
+                inputs = cache.episode(dataset, spec, full=full_res)
             for v in variants: _score_episode(model, inputs, spec, VARIANTS[v].use_iqi, *meters[v])
             bar.update(1)
         for v, (qm, sm) in meters.items():
@@ -150,7 +166,7 @@ def evaluate(model:SRPNet, # trained model (put in eval mode)
                   test_classes=list(dataset.test_classes), eta=getattr(model, 'eta', None),
                   config=config.record() if config is not None else None, model_config=model.config,
                   checkpoint=dict(path=repo_relative(checkpoint), sha256=sha256_file(checkpoint)) if checkpoint else None,
-                  code=code_version(), n_images=len(cache), seconds=round(time.time() - t0, 2), variants={})
+                  code=code_version(), device=str(device), precision=precision, n_images=len(cache), seconds=round(time.time() - t0, 2), variants={})
     for v, runs in per_seed.items():
         entry = {k: mean_std_ci([r[k] for r in runs.values()]) for k in SCORES}
         if all('sup' in r for r in runs.values()):
@@ -324,7 +340,7 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
     names = [(f'{n}_mask.png', f'{n}_overlay.png') for n in output_names(query_images)]
     out_dir = claim_outputs(out_dir, [n for t in names for n in t], overwrite, need=2**20 * len(names))   # ~1 MiB a query
     targets = [(out_dir/m, out_dir/o) for m, o in names]
-    model, run_config, _ = load_trained(weights, device, allow_unfinished)
+    model, run_config, _ = load_trained(weights, device, allow_unfinished, 'predict')
     if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(model)):   # as `evaluate` refuses a row the model lacks
         raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(model)}, none with IQI (srpnet_eval refuses "
                          "them too): drop --iqi, or use a model trained as F or F+SRP")

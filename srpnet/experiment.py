@@ -17,17 +17,19 @@ from .model import SRPNet
 from .variants import VARIANTS, TRAINED, IQI_MODELS, EFFECTS, PAPER_TABLE1
 from .iqi import IQI_STEPS
 from .config import RunConfig, Experiment
-from .train import train, load_model, load_trained, validation_dataset, normalisation, seed_everything, save_weights, finished_run, begun_run
+from .backbone import BACKBONES
+from .train import train, make_dataset, load_model, load_trained, validation_dataset, normalisation, seed_everything, save_weights, finished_run, begun_run, \
+    resolve_device, resolve_precision, place, record_placements
 from .runs import atomic_write_json, read_json, write_files, csv_text
 from .evaluate import FeatureCache, evaluate, choose_eta, unit_of, unit_runs, write_results, results_table, table_markdown
 from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
-__all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'run_config', 'locate_model', 'read_timings', 'chosen_config', 'choose_config',
-           'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model',
-           'untrained_model', 'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown', 'collect',
-           'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves', 'config_candidates', 'summary',
-           'experiment', 'dry_run']
+__all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'run_config', 'stage_device', 'locate_model', 'read_timings', 'chosen_config',
+           'choose_config', 'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run', 'select_eta',
+           'evaluate_model', 'untrained_model', 'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown',
+           'collect', 'check_inputs', 'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves',
+           'config_candidates', 'summary', 'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -35,13 +37,19 @@ def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
     return replace(exp.config, **chosen_config(exp), variant=variant, fold=fold, seed=seed,
                    out=str(exp.runs/variant/f'fold{fold}'/f'seed{seed}'))
 
+# %% ../nbs/12_experiment.ipynb #5d1c7ca0
+def stage_device(exp:Experiment) -> tuple: # (device, precision), e.g. ('cuda:0', 'bf16')
+    "Where and how every stage of `exp` runs: its device (`resolve_device`: a one-line error when not usable) and precision"
+    device = resolve_device(exp.device)
+    return str(device), resolve_precision(exp.precision, device)
+
 # %% ../nbs/12_experiment.ipynb #46991111
-def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, device='cpu'):
+def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, stage:str='analysis'):
     "The trained model of (variant, fold, seed), with IQI's step and the eta chosen for it on validation (when chosen)"
     run = Path(run_config(exp, variant, fold, seed).out)
     if not (run/'model.pt').is_file():
         raise FileNotFoundError(f"no trained model at '{run}': run `run_experiment` for experiment {exp.name!r} first")
-    model = load_model(run, device)
+    model = load_trained(run, stage_device(exp)[0], stage=stage)[0]   # on the experiment's device
     model.iqi_step = exp.iqi_step
     choice = exp.results/'eta'/f'{variant}_fold{fold}_seed{seed}.json'
     if choice.is_file(): model.eta = read_json(choice)['eta']
@@ -174,16 +182,18 @@ def select_eta_for_run(run, # a trained run folder
                        etas:tuple=IQI_STEPS['absolute'].eta_grid, # candidates
                        n_episodes:int=300, # base-class validation episodes
                        iqi_step:str='absolute', # IQI step kind
-                       device='cpu', progress:bool=False,
+                       device='cpu', precision:str='fp32', progress:bool=False,
                        root=None, # where the run's data is now (None: as trained; see `run_data_config`)
                        allow_unfinished:bool=False) -> dict: # the choice and the validation curve
     "Choose IQI's eta for a trained run on base-class validation episodes (the other folds' classes, never the test fold)"
-    cfg, (model, _, _) = run_data_config(run, root), load_trained(run, device, allow_unfinished)
+    cfg, (model, _, _) = run_data_config(run, root), load_trained(run, device, allow_unfinished, 'eta')
     model.iqi_step = iqi_step
     mean, std = normalisation(model)
-    eta, sweep = choose_eta(model, validation_dataset(cfg, n_episodes, mean=mean, std=std), etas=etas, progress=progress)
+    precision = resolve_precision(precision, device)
+    with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=precision == 'bf16'):   # the backbone; IQI runs fp32
+        eta, sweep = choose_eta(model, validation_dataset(cfg, n_episodes, mean=mean, std=std), etas=etas, progress=progress)
     return dict(run=repo_relative(run), eta=eta, iqi_step=iqi_step, no_iqi=sweep['no_iqi'], n_episodes=sweep['n_episodes'],
-                scores=[[k, v] for k, v in sweep['scores'].items()], iqi_off=sweep['scores'][eta] <= sweep['no_iqi'],
+                scores=[[k, v] for k, v in sweep['scores'].items()], iqi_off=sweep['scores'][eta] <= sweep['no_iqi'], device=str(device), precision=precision,
                 split='base-class validation (val split of the other folds), model input resolution')
 
 # %% ../nbs/12_experiment.ipynb #ff2d2836
@@ -195,17 +205,17 @@ def evaluate_run(run, # a trained run folder (model.pt, else checkpoint.pt)
                  eta:float|None=None, # IQI step size (None: the model's)
                  iqi_step:str|None=None, # IQI step kind (None: the model's)
                  full_res:bool=True, # score at the original label resolution
-                 device='cpu', progress:bool=False,
+                 device='cpu', precision:str='fp32', progress:bool=False,
                  root=None, # where the run's data is now (None: as trained; see `run_data_config`)
                  allow_unfinished:bool=False) -> dict: # `evaluate`'s result (records an unfinished model used)
     "Evaluate a trained run folder under the protocol, with the IQI settings given (recorded in the result's model_config)"
     run = Path(run); cfg = run_data_config(run, root)
     if shot: cfg = replace(cfg, shot=shot)
-    model, _, weights = load_trained(run, device, allow_unfinished)   # model.pt; checkpoint.pt only if allowed
+    model, _, weights = load_trained(run, device, allow_unfinished, 'evaluate')   # model.pt; checkpoint.pt only if allowed
     if iqi_step is not None: model.iqi_step = iqi_step
     if eta is not None: model.eta = float(eta)
     result = evaluate(model, cfg, variants, seeds=seeds, n_episodes=n_episodes, full_res=full_res, checkpoint=weights,
-                      config=cfg, progress=progress)
+                      config=cfg, precision=precision, progress=progress)
     return dict(result, unfinished=model.unfinished) if model.unfinished else result
 
 # %% ../nbs/12_experiment.ipynb #ca8bf619
@@ -220,7 +230,7 @@ def select_eta(exp:Experiment, variant:str, fold:int, seed:int=0, progress:bool=
         atomic_write_json(path, res, indent=1); return res
     t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
     res = dict(variant='F (untrained)' if untrained else variant, fold=fold, seed=seed,
-               **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, progress=progress, root=exp.config.root))
+               **select_eta_for_run(run, exp.etas, exp.eta_episodes, exp.iqi_step, *stage_device(exp), progress=progress, root=exp.config.root))
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=1)
     if not untrained: _timed(exp, f'eta_{variant}_fold{fold}_seed{seed}_s', time.time() - t0)   # (the untrained: in its evaluation's time)
     return res
@@ -235,6 +245,7 @@ def evaluate_model(exp:Experiment, variant:str, fold:int, seed:int=0, shot:int|N
     t0, run = time.time(), untrained_run(exp, fold, seed) if untrained else run_config(exp, variant, fold, seed).out
     eta = select_eta(exp, variant, fold, seed, progress)['eta'] if untrained or variant in IQI_MODELS else None
     res = evaluate_run(run, exp.eval_seeds, exp.n_episodes, shot=shot, eta=eta, iqi_step=exp.iqi_step, full_res=exp.full_res, progress=progress,
+                       device=stage_device(exp)[0], precision=stage_device(exp)[1],
                        root=exp.config.root)   # the experiment's root: where the data is now
     if untrained: res['variants'] = {f'{v} (untrained)': e for v, e in res['variants'].items()}
     path.parent.mkdir(parents=True, exist_ok=True); atomic_write_json(path, res, indent=None)
@@ -323,6 +334,14 @@ def _unit(exp:Experiment, variant:str, fold:int, seed:int) -> list:
     if variant != 'untrained': train_model(exp, variant, fold, seed)
     return [evaluate_model(exp, variant, fold, seed, shot) for shot in exp.shots]
 
+# %% ../nbs/12_experiment.ipynb #6881ab80
+def check_inputs(exp:Experiment):
+    "Raise before anything is written unless the backbone weights load and the data opens (first fold's training split, every test fold)"
+    cfg = exp.config
+    BACKBONES[cfg.backbone].network(cfg.weights)   # 'imagenet': the torch hub cache, else a download (offline: names --weights FILE)
+    make_dataset(replace(cfg, fold=exp.folds[0]), 'train', n_episodes=1)
+    for fold in exp.folds: make_dataset(replace(cfg, fold=fold), 'val', n_episodes=1)
+
 # %% ../nbs/12_experiment.ipynb #4d12b582
 def run_experiment(exp:Experiment, # what to run
                    progress:bool=True, # a progress bar over the models
@@ -330,7 +349,8 @@ def run_experiment(exp:Experiment, # what to run
                    log=print, # where the one-line reports go
                    jobs:int=1) -> dict: # processes sharing the models (e.g. 2 on 2 cores; the results are the same) -> {shot: results folder}
     "The Table 1 pipeline: lr check -> train -> choose eta on validation -> evaluate -> write; resumes where it stopped"
-    exp.save(); t0 = time.time()
+    stage_device(exp)    # an unusable device stops here, before anything is written
+    check_inputs(exp); exp.save(); t0 = time.time()
     say = lambda msg: log(f"[{exp.name} {time.strftime('%H:%M:%S')}] {msg}")
     def report(what, results):
         for r in results: say(f"{what} {r['shot']}-shot: " + ', '.join(f"{v} {100 * e['miou']['mean']:.1f}" for v, e in r['variants'].items()))
@@ -454,7 +474,7 @@ def _paper(dataset:str):
     def make(root=PAPER_ROOTS[dataset], results_dir=f'results/paper/{dataset}', runs_dir=f'runs/paper/{dataset}', **kw) -> Experiment:
         cfg = RunConfig(dataset=dataset, root=root, backbone='resnet50', weights='imagenet', size=417, iters=30_000, lr=1e-3,
                         lr_step=10_000, val_every=1000, val_episodes=200, ckpt_every=1000)
-        return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, results_dir=results_dir, runs_dir=runs_dir, **kw)
+        return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, device=kw.pop('device', 'cuda'), results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
 
 _REFINE = ({'train_stages': 2}, {'backbone': 'lite1'}, {'backbone': 'lite2'})
@@ -473,11 +493,21 @@ def experiment(name:str, # a key of `EXPERIMENTS`
     return replace(exp, **fields_) if fields_ else exp
 
 # %% ../nbs/12_experiment.ipynb #44bbe050
+SCALES = dict(   # {scale: (RunConfig changes, Experiment changes)}: what `dry_run` shrinks
+    tiny=(dict(backbone='resnet18', size=32, iters=6, val_every=6, val_episodes=4, ckpt_every=3, workers=2),
+          dict(folds=(0, 3), eval_seeds=(0,), n_episodes=2, eta_episodes=4, lr_check_iters=2, lr_check_episodes=4)),
+    smoke=(dict(backbone='resnet50', size=417, iters=200, val_every=200, val_episodes=20, ckpt_every=200),
+           dict(folds=(0,), eval_seeds=(0,), n_episodes=20, eta_episodes=50, lr_check_iters=20, lr_check_episodes=10)))
+
 def dry_run(exp:Experiment, # a (paper-scale) experiment
-            results_dir, runs_dir, # where the dry run writes
-            folds:tuple=(0, 3)) -> Experiment: # the same experiment at toy scale
-    "`exp` shrunk to seconds on a CPU (same data, stages, shots and files): what CI runs in place of the GPU cells"
-    cfg = replace(exp.config, backbone='resnet18', weights=None, train_stages=None, size=32, iters=2, lr_step=None,
-                  val_every=2, val_episodes=4, ckpt_every=2, device='cpu')
-    return replace(exp, config=cfg, folds=folds, eval_seeds=(0,), n_episodes=2, eta_episodes=4, etas=exp.etas[::4],
-                   lr_grid=exp.lr_grid[:2], lr_check_iters=2, lr_check_episodes=4, results_dir=str(results_dir), runs_dir=str(runs_dir))
+            scale:str='tiny', # a key of `SCALES`: 'tiny' (seconds on a CPU, CI), 'smoke' (minutes on a GPU)
+            results_dir=None, runs_dir=None) -> Experiment: # where it writes (default runs/<scale>/<name>/results, .../runs)
+    "`exp` at a smaller scale, random-init, the same data, stages, shots, files, device and learning-rate schedule"
+    if scale not in SCALES: raise ValueError(f"unknown scale {scale!r}: choose one of {list(SCALES)}")
+    config, changes = SCALES[scale]
+    lr_step = max(1, exp.config.milestone_step * config['iters'] // exp.config.iters)   # the schedule's shape, at the new length
+    cfg = replace(exp.config, **config, weights=None, train_stages=None, lr_step=lr_step)
+    base = Path('runs')/scale/exp.name
+    return replace(exp, **changes, config=cfg, etas=exp.etas[::4 if scale == 'tiny' else 2], lr_grid=exp.lr_grid[:2],
+                   results_dir=str(results_dir or base/'results'), runs_dir=str(runs_dir or base/'runs'))
+

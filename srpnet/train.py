@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_train.ipynb #01674abb
 from __future__ import annotations
-import math, os, random, subprocess, sys, time
+import inspect, math, os, random, subprocess, sys, time
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np
@@ -23,11 +24,11 @@ from .runs import (open_run, RUN_ARTEFACTS, AppendLog, atomic_torch_save, atomic
 
 # %% auto #0
 __all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset',
-           'seed_everything', 'rng_state', 'set_rng_state', 'load_trained', 'load_model', 'unfinished_note',
-           'NonFiniteLoss', 'default_workers', 'resolve_device', 'episode_forward', 'stage_cache', 'save_weights',
-           'validate', 'run_fingerprint', 'finished_run', 'begun_run', 'make_optimiser', 'resume_state',
-           'train_episodes', 'train_step', 'open_logs', 'log_validation', 'save_checkpoint', 'finish_run', 'train',
-           'train_folds']
+           'seed_everything', 'rng_state', 'set_rng_state', 'record_placements', 'place', 'load_trained', 'load_model',
+           'unfinished_note', 'NonFiniteLoss', 'default_workers', 'resolve_device', 'bf16_native', 'resolve_precision',
+           'episode_forward', 'stage_cache', 'save_weights', 'validate', 'run_fingerprint', 'finished_run', 'begun_run',
+           'make_optimiser', 'resume_state', 'train_episodes', 'train_step', 'open_logs', 'log_validation',
+           'save_checkpoint', 'finish_run', 'train', 'train_folds']
 
 # %% ../nbs/08_train.ipynb #d8ab8fa0
 def normalisation(model) -> tuple:
@@ -42,10 +43,11 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
                  fold:int|None=None, # fold (None: config.fold)
                  shot:int|None=None, # shots (None: config.shot)
                  mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD): # input normalisation
-    "The `srpnet.datasets` episode dataset named by `config` (`open_dataset`: its root, or the registry's default)"
+    "The `srpnet.datasets` episode dataset named by `config` (`open_dataset`: its root, or the registry's default; its `min_size`)"
     return open_dataset(config.dataset, config.root, fold=config.fold if fold is None else fold, split=split,
                         shot=config.shot if shot is None else shot, way=config.way, n_episodes=n_episodes,
-                        seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std, **config.data_kwargs)
+                        seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std,
+                        min_size=config.min_size, **config.data_kwargs)
 
 # %% ../nbs/08_train.ipynb #ab046880
 class BaseClassEpisodes(torch.utils.data.Dataset):
@@ -92,10 +94,27 @@ def set_rng_state(state:dict):
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
+# %% ../nbs/08_train.ipynb #96ca5d22
+_RECORDERS = []   # the lists of the open `record_placements` blocks
+
+@contextmanager
+def record_placements():
+    "Within the block, the list of every `place` as (stage, device) pairs, in order"
+    log = []; _RECORDERS.append(log)
+    try: yield log
+    finally: _RECORDERS.remove(log)
+
+def place(model:torch.nn.Module, device, # the model and where it runs
+          stage:str): # who asks: 'train', 'eta', 'evaluate', 'analysis', 'predict', 'load'
+    "`model.to(device)`, noted in every open `record_placements` list"
+    for log in _RECORDERS: log.append((stage, str(torch.device(device))))
+    return model.to(device)
+
 # %% ../nbs/08_train.ipynb #d7cb4b6f
 def load_trained(path, # a run folder (its model.pt, a finished run, else its checkpoint.pt) or a .pt file written by `train`
                  device='cpu',
-                 allow_unfinished:bool=False) -> tuple: # use a checkpoint of a run that has not finished (else refused)
+                 allow_unfinished:bool=False, # use a checkpoint of a run that has not finished (else refused)
+                 stage:str='load') -> tuple: # who loads it (see `place`)
     "(SRPNet in eval mode, the run's config as a dict, the file read): every file `train` writes carries both"
     path = Path(path)
     if path.is_dir():
@@ -120,7 +139,7 @@ def load_trained(path, # a run folder (its model.pt, a finished run, else its ch
     if model.unfinished and not allow_unfinished:
         raise ValueError(f"run '{path.parent}' has not finished training ({model.unfinished}): resume it with "
                          f"srpnet_train --config {path.parent} --resume, or pass --allow_unfinished to use it anyway")
-    return model.to(device).eval(), upgrade_config(run_config), path
+    return place(model, device, stage).eval(), upgrade_config(run_config), path
 
 def load_model(path, # a run folder (reads model.pt, else checkpoint.pt) or a .pt file written by `train`
                device='cpu') -> SRPNet:
@@ -147,10 +166,28 @@ def default_workers(device:torch.device) -> int:
     return 0 if device.type != 'cuda' else min(8, max(1, (os.cpu_count() or 2) - 1))
 
 def resolve_device(device:str='auto') -> torch.device:
-    "'auto' -> the local rank's GPU when CUDA is available, else the CPU"
+    "'auto' -> the local rank's GPU when CUDA is usable, else the CPU; a CUDA device when CUDA is not usable: a one-line error"
     if device == 'auto':
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if torch.cuda.is_available() else torch.device('cpu')
+    if torch.device(device).type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} asked for, but no usable CUDA GPU (torch.cuda.is_available() is False; torch "
+                           f"{torch.__version__} built for CUDA {torch.version.cuda}: is the driver too old?): "
+                           f"run on a GPU machine, or pass --device cpu to run on the CPU (far slower)")
     return torch.device(device)
+
+# %% ../nbs/08_train.ipynb #9c0e064c
+def bf16_native(device) -> bool:
+    "Whether `device` is a CUDA GPU computing bf16 natively (compute capability >= 8)"
+    device = torch.device(device)
+    return device.type == 'cuda' and torch.cuda.get_device_capability(device)[0] >= 8
+
+def resolve_precision(precision:str, # 'auto' | 'bf16' | 'fp32'
+                      device) -> str: # where it runs
+    "'bf16' or 'fp32': 'auto' is bf16 on a GPU with native bf16, else fp32; 'bf16' where it is not native is refused"
+    if precision == 'bf16' and not bf16_native(device):
+        raise ValueError(f"precision 'bf16' on {torch.device(device)}: no native bf16 there (a CUDA GPU of compute capability "
+                         f">= 8 needed): use --precision fp32 or auto")
+    return 'bf16' if precision == 'bf16' or (precision == 'auto' and bf16_native(device)) else 'fp32'
 
 # %% ../nbs/08_train.ipynb #f72bed16
 def episode_forward(model:SRPNet, # the model (a DDP wrapper is fine when `cache` is None)
@@ -211,16 +248,34 @@ def run_fingerprint(config:RunConfig) -> dict:
     "The fields of `config` that define the run (all but `_SAME_RUN_EXEMPT`): a run folder holds one such run"
     return {k: v for k, v in asdict(config).items() if k not in _SAME_RUN_EXEMPT}
 
-def _init_distributed(device) -> tuple:
-    "(rank, world size, whether this call created the process group) from torchrun's environment"
+# %% ../nbs/08_train.ipynb #5e12e8e3
+def _rank_gpu(device:torch.device) -> torch.device:
+    "This torchrun rank's GPU, `cuda:LOCAL_RANK`, made the current one (NCCL and torch's object collectives use the current GPU)"
+    local, count = int(os.environ.get('LOCAL_RANK', 0)), torch.cuda.device_count()
+    if device.index not in (None, local):
+        raise ValueError(f"device '{device}' under torchrun: each rank trains on the GPU of its LOCAL_RANK "
+                         f"(here {local}); set device to 'cuda' or 'auto'")
+    if local >= count:
+        raise RuntimeError(f"LOCAL_RANK is {local} but {count} GPU(s) are visible: start torchrun with "
+                           f"--nproc_per_node {count} or fewer")
+    torch.cuda.set_device(local)
+    return torch.device('cuda', local)
+
+_DEVICE_ID = 'device_id' in inspect.signature(dist.init_process_group).parameters   # torch >= 2.3 binds the group to a GPU
+
+def _init_distributed(device:torch.device) -> tuple:
+    "(this rank's device, rank, world size, whether this call created the process group) from torchrun's environment"
     world = int(os.environ.get('WORLD_SIZE', 1))
-    if world == 1: return 0, 1, False
+    if world == 1: return device, 0, 1, False
+    if device.type == 'cuda': device = _rank_gpu(device)   # before the process group: NCCL takes the current GPU
     created = not dist.is_initialized()
-    if created: dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
-    return dist.get_rank(), dist.get_world_size(), created
+    if created:
+        bind = dict(device_id=device) if _DEVICE_ID and device.type == 'cuda' else {}
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo', **bind)
+    return device, dist.get_rank(), dist.get_world_size(), created
 
 def _gather(obj, world):
-    "`obj` of every rank, in rank order"
+    "`obj` of every rank, in rank order (NCCL: through the current GPU, which `_init_distributed` made the rank's own)"
     if world == 1: return [obj]
     out = [None] * world
     dist.all_gather_object(out, obj)
@@ -376,7 +431,8 @@ def finish_run(run:Path, model:SRPNet, config:RunConfig, # the run folder, its m
     "Write summary.json, then model.pt (last: it marks a finished run); warn if the ranks' weights differ"
     summary = dict(iterations=config.iters, resumed_from=start, seconds=round(seconds, 2), last_loss=last_loss,
                    best_val_miou=best, world_size=len(fingerprints), rank_fingerprints=fingerprints,
-                   ranks_in_sync=len(set(fingerprints)) == 1,
+                   ranks_in_sync=len(set(fingerprints)) == 1, device=str(next(model.parameters()).device),
+                   precision=resolve_precision(config.precision, next(model.parameters()).device),
                    stage_cache=None if cache is None else dict(entries=len(cache), peak_bytes=cache.peak_bytes,
                                                                computed=cache.computed, hits=cache.hits, evictions=cache.evictions))
     atomic_write_json(run/'summary.json', summary)
@@ -392,16 +448,16 @@ def train(config:RunConfig, # the run
           overwrite:bool=False) -> Path: # discard whatever run `<out>` holds
     "Train one SRPNet run as `config` says; returns the run folder (see the file list above)"
     device = resolve_device(config.device)
-    rank, world, created_group = _init_distributed(device)
+    device, rank, world, created_group = _init_distributed(device)   # under torchrun on CUDA: cuda:LOCAL_RANK
     run, cuda = Path(config.out), device.type == 'cuda'
     created = rank == 0 and not run.exists()
     lock, logs, bar = None, {}, None
     try:
         lock, ckpt = _open_run(run, config, resume, overwrite, rank, world)   # before anything is written
         seed_everything(config.seed)
-        model = (model or SRPNet(**config.model_kwargs())).to(device)
+        model = place(model or SRPNet(**config.model_kwargs()), device, 'train')
         if cuda: model = model.to(memory_format=torch.channels_last)
-        bf16 = config.precision == 'bf16' or (config.precision == 'auto' and cuda)
+        bf16 = resolve_precision(config.precision, device) == 'bf16'
         optimizer, scheduler = make_optimiser(model, config)
         start, best = resume_state(ckpt, config, model, optimizer, scheduler, rank, world)
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
