@@ -18,7 +18,7 @@ from .config import RunConfig
 from .train import make_dataset, normalisation, place
 from .evaluate import feature_cache, predict_row
 from .paths import repo_relative, code_version, sha256_file
-from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect, stage_device
+from .experiment import Experiment, run_config, locate_model, untrained_model, paired_effect, stage_device, stage_autocast
 from .figures import draw
 from .runs import write_files, read_json
 
@@ -205,7 +205,7 @@ def tsne_study(exp:Experiment, # whose trained models to embed
     todo = [f for f in (folds or exp.folds) if str(f) not in done]
     if not todo: log(f"'{out}' covers folds {sorted(done, key=int)}: nothing to do (rerun=True to recompute)"); return Path(out)
     for f in todo:
-        entry, fold_rows = tsne_fold(exp, f, seed, models, n_per_class, episode_seed, tsne_seeds, perplexity, log)
+        with stage_autocast(exp): entry, fold_rows = tsne_fold(exp, f, seed, models, n_per_class, episode_seed, tsne_seeds, perplexity, log)
         done[str(f)] = entry; rows = [r for r in rows if r['fold'] != f] + fold_rows
     return write_tsne(out, done, rows, exp, settings)
 
@@ -377,10 +377,11 @@ def qualitative_study(exp:Experiment, # whose trained models to run
     todo = [f for f in (folds or exp.folds) if str(f) not in done]
     if not todo: log(f"'{out}' covers folds {sorted(done, key=int)}: nothing to do (rerun=True to recompute)"); return out
     for f in todo:
-        eps, info = score_episodes(exp, f, seed, n_episodes, episode_seed, variants, log)
-        picks = select_episodes(eps)[str(f)]
-        masks |= episode_masks(exp, f, [picks['success'], picks['failure'], picks['self_prediction']], seed, n_episodes,
-                               episode_seed, variants)
+        with stage_autocast(exp):   # the experiment's precision
+            eps, info = score_episodes(exp, f, seed, n_episodes, episode_seed, variants, log)
+            picks = select_episodes(eps)[str(f)]
+            masks |= episode_masks(exp, f, [picks['success'], picks['failure'], picks['self_prediction']], seed, n_episodes,
+                                   episode_seed, variants)
         done[str(f)] = info | picks
         episodes = pd.concat([episodes[episodes.fold != f] if len(episodes) else episodes, eps])
     return write_qualitative(out, done, episodes, masks, exp, settings)

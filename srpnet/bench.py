@@ -548,7 +548,8 @@ def _rss_probe(cfg:dict) -> dict:
     import tempfile
     from srpnet.synth import make_synthetic_coco
     from srpnet.datasets import Coco20i
-    torch.manual_seed(cfg['seed']); torch.set_num_threads(cfg['threads'])
+    torch.manual_seed(cfg['seed'])
+    torch.set_num_threads(cfg['threads'])
     with tempfile.TemporaryDirectory() as d:
         tree = make_synthetic_coco(Path(d), per_class=3, size=cfg['image_size'], seed=cfg['seed'])
         ds = Coco20i(tree, fold=0, split='val', shot=cfg['shot'], size=cfg['size'], n_episodes=cfg['episodes'], seed=cfg['seed'])
@@ -580,7 +581,9 @@ def eval_host_memory(out=None, # JSON file to write (None: not written)
                method='measured peak RSS (VmHWM) of a fresh process evaluating `episodes` COCO-layout episodes with a '
                       '`probe_bytes` cache, plus `max_bytes` (upper bound: the probe cache is counted twice)',
                machine=machine_info('cpu'), code=code_version(), created=datetime.now(timezone.utc).isoformat(timespec='seconds'))
-    if out is not None: Path(out).parent.mkdir(parents=True, exist_ok=True); atomic_write_json(out, res, indent=1)
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out, res, indent=1)
     return res
 
 

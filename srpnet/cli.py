@@ -307,13 +307,14 @@ def placement_check(placed:list, # (stage, device) pairs, as `srpnet.train.recor
 
 # %% ../nbs/10_cli.ipynb #h17smk04
 def smoke_figures(results:Path) -> dict: # an experiment's results folder
-    "Seconds per training step (median; each run's first step left out: warm-up) and evaluation episodes per second"
+    "Seconds per training step (median; each run's first step left out: warm-up), evaluation episodes per second and precision"
     logs = [p.read_text().splitlines() for p in sorted((results/'train_logs').glob('*.csv'))]
     steps = [float(row['seconds']) for lines in logs for row in list(csv.DictReader(lines))[1:]]
     evals = [read_json(p) for p in sorted(results.glob('*/*_shot*.json'))]   # evals/ and untrained/
     episodes, seconds = sum(len(e['seeds']) * e['n_episodes'] for e in evals), sum(e['seconds'] for e in evals)
     return dict(train_steps=len(steps), s_per_train_step=round(statistics.median(steps), 4) if steps else None,
-                eval_episodes=episodes, eval_episodes_per_s=round(episodes / seconds, 2) if seconds else None)
+                eval_episodes=episodes, eval_episodes_per_s=round(episodes / seconds, 2) if seconds else None,
+                eval_precision=sorted({str(e.get('precision')) for e in evals}))
 
 # %% ../nbs/10_cli.ipynb #h17smk05
 def smoke(out=None, # a new or empty working folder, kept with smoke.json (None: a temporary one, removed after)
@@ -329,8 +330,8 @@ def smoke(out=None, # a new or empty working folder, kept with smoke.json (None:
         tree = make_synthetic_voc(work/'voc', n_images=160, n_val=240, size=40 if tiny else 500)   # PASCAL-like image sizes
         if cuda: torch.cuda.reset_peak_memory_stats(device)
         with record_placements() as placed, contextlib.redirect_stdout(sys.stderr):   # stdout: the JSON line alone
-            srpnet_experiment(['pascal5i', '--root', str(tree), '--scale', scale, '--device', device, '--quiet',
-                               '--results_dir', str(work/'results'), '--runs_dir', str(work/'runs')])
+            srpnet_experiment(['pascal5i', '--root', str(tree), '--scale', scale, '--device', device, '--quiet', '--results_dir',
+                               str(work/'results'), '--runs_dir', str(work/'runs'), *(['--folds', '0'] if tiny else [])])
         res = dict(scale=scale, device=device, gpu=torch.cuda.get_device_name(device) if cuda else None,
                    **smoke_figures(work/'results'), **placement_check(placed, device), wall_s=round(time.time() - t0, 1),
                    max_memory_allocated_gib=round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None,
@@ -349,6 +350,7 @@ def _smoke_options(p):
 @console(_smoke_options)
 def srpnet_smoke(a):
     "The GPU smoke test (no download, minutes): srpnet_experiment pascal5i --scale smoke on a generated tree; one JSON line; exit 1 if a stage ran off the device"
+    if a.tiny: torch.set_num_threads(1)   # a CPU check, often on a shared machine: busy cores make extra threads wait
     res = smoke(a.out, a.tiny, a.device)
     print(json.dumps(res))
     if not res['ok']: sys.exit(1)

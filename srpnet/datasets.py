@@ -169,7 +169,8 @@ _COCO_TABLES = {}   # (annotation file, mtime, size) -> its `coco_table`: built 
 
 def _table_of(coco) -> dict:
     "numpy arrays of a pycocotools index: images sorted by id, their annotations largest first as compressed RLE bytes"
-    cats = sorted(coco.getCatIds()); cat_to_class = {cat: i for i, cat in enumerate(cats, 1)}
+    cats = sorted(coco.getCatIds())
+    cat_to_class = {cat: i for i, cat in enumerate(cats, 1)}
     ids = np.array(sorted(coco.imgs), np.int64)
     anns = sorted(coco.anns.values(), key=lambda a: (a['image_id'], -a['area']))
     rles = [coco.annToRLE(a)['counts'] for a in anns]
@@ -186,8 +187,8 @@ def _table_of(coco) -> dict:
 
 def coco_table(ann_file) -> dict:
     "The compact per-image table of a COCO annotation file, built once per process (the pycocotools index is dropped)"
-    ann_file = Path(ann_file); st = ann_file.stat()
-    key = (str(ann_file.resolve()), st.st_mtime_ns, st.st_size)
+    st = Path(ann_file).stat()
+    key = (str(Path(ann_file).resolve()), st.st_mtime_ns, st.st_size)
     if key not in _COCO_TABLES:
         with contextlib.redirect_stdout(io.StringIO()): _COCO_TABLES[key] = _table_of(_pycocotools_coco()(str(ann_file)))
     return _COCO_TABLES[key]

@@ -25,11 +25,11 @@ from .evaluate import FeatureCache, evaluate, choose_eta, unit_of, unit_runs, wr
 from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
-__all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'run_config', 'stage_device', 'locate_model', 'read_timings', 'chosen_config',
-           'choose_config', 'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run', 'select_eta',
-           'evaluate_model', 'untrained_model', 'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown',
-           'collect', 'check_inputs', 'run_experiment', 'plot_effects', 'plot_eta_curves', 'plot_training_curves',
-           'config_candidates', 'summary', 'experiment', 'dry_run']
+__all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'run_config', 'stage_device', 'stage_autocast', 'locate_model', 'read_timings',
+           'chosen_config', 'choose_config', 'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run',
+           'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'paired_effect', 'effects_table',
+           'effects_markdown', 'collect', 'check_inputs', 'run_experiment', 'plot_effects', 'plot_eta_curves',
+           'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -42,6 +42,11 @@ def stage_device(exp:Experiment) -> tuple: # (device, precision), e.g. ('cuda:0'
     "Where and how every stage of `exp` runs: its device (`resolve_device`: a one-line error when not usable) and precision"
     device = resolve_device(exp.device)
     return str(device), resolve_precision(exp.precision, device)
+
+def stage_autocast(exp:Experiment):
+    "bf16 autocast where `exp`'s precision resolves to bf16 (the backbone; the method's head runs fp32 inside), else a no-op"
+    device, precision = stage_device(exp)
+    return torch.autocast(torch.device(device).type, torch.bfloat16, enabled=precision == 'bf16')
 
 # %% ../nbs/12_experiment.ipynb #46991111
 def locate_model(exp:Experiment, variant:str, fold:int, seed:int=0, stage:str='analysis'):
