@@ -192,6 +192,7 @@ def _foreign_config(folder:Path, fingerprint:dict) -> bool:
     saved = _saved_config(folder)
     return saved is None or len(set(saved) & set(fingerprint)) < len(fingerprint) / 2
 
+# %% ../nbs/13_runs.ipynb #2bd760cd
 def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
                        fingerprint:dict, # the run's config as saved in config.json, minus keys a resume may change
                        resume:bool=False, # continue the run in `folder`
