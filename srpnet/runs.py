@@ -13,8 +13,8 @@ import filelock, torch
 # %% auto #0
 __all__ = ['TMP_PATTERN', 'RUN_ARTEFACTS', 'CHECKPOINT_KEYS', 'fsync_dir', 'atomic_write', 'atomic_write_text', 'csv_text',
            'atomic_write_json', 'atomic_torch_save', 'check_space', 'write_files', 'read_json', 'claim_outputs',
-           'RunLocked', 'RunLock', 'prepare_run_folder', 'open_run', 'AppendLog', 'load_checkpoint_file',
-           'state_dict_mismatch']
+           'RunLocked', 'RunLock', 'prepare_run_folder', 'drop_empty_run', 'open_run', 'AppendLog',
+           'load_checkpoint_file', 'state_dict_mismatch']
 
 # %% ../nbs/13_runs.ipynb #580d98d0
 TMP_PATTERN = '.*.tmp'   # hidden temporary files of `atomic_write` and `atomic_torch_save`
@@ -234,17 +234,23 @@ def prepare_run_folder(folder, # the run folder (its `RunLock` must be held)
     return folder/'checkpoint.pt'
 
 # %% ../nbs/13_runs.ipynb #ff58eaa7
+def drop_empty_run(folder, lock:RunLock|None=None):
+    "Release `lock`; remove `folder` if nothing but the lock file is in it (a folder a failed command made and never wrote)"
+    if lock is not None: lock.release()
+    folder = Path(folder)
+    if folder.is_dir() and {p.name for p in folder.iterdir()} <= {'.lock'}:
+        (folder/'.lock').unlink(missing_ok=True)
+        try: folder.rmdir()
+        except OSError: pass
+
 def open_run(folder, fingerprint:dict, resume:bool=False, overwrite:bool=False) -> tuple:
     "(held `RunLock`, checkpoint to resume from or None) for `folder`; on refusal nothing is left behind"
     folder = Path(folder); created = not folder.exists()
     lock = RunLock(folder).acquire()
     try: return lock, prepare_run_folder(folder, fingerprint, resume=resume, overwrite=overwrite)
     except BaseException:
-        lock.release()
-        if created:
-            (folder/'.lock').unlink(missing_ok=True)
-            try: folder.rmdir()
-            except OSError: pass
+        if created: drop_empty_run(folder, lock)
+        else: lock.release()
         raise
 
 # %% ../nbs/13_runs.ipynb #7a2e57b1

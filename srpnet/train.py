@@ -19,7 +19,7 @@ from .losses import foreground_iou
 from .episodes import IMAGENET_MEAN, IMAGENET_STD
 from .datasets import open_dataset
 from .config import RunConfig, upgrade_config
-from .runs import (open_run, RUN_ARTEFACTS, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
+from .runs import (drop_empty_run, open_run, RUN_ARTEFACTS, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
 # %% auto #0
@@ -311,15 +311,6 @@ def _open_run(run:Path, config, resume, overwrite, rank, world) -> tuple:
     if err is not None: raise err
     return lock, ckpt
 
-def _drop_new_folder(run:Path, lock):
-    "Release `lock`; remove the run folder this call created if it failed before writing anything but the lock"
-    if lock is not None: lock.release()
-    if not run.is_dir(): return
-    if {p.name for p in run.iterdir()} <= {'.lock'}:
-        (run/'.lock').unlink(missing_ok=True)
-        try: run.rmdir()
-        except OSError: pass
-
 # %% ../nbs/08_train.ipynb #631d0730
 def make_optimiser(model:torch.nn.Module, # its trainable parameters are optimised
                    config:RunConfig) -> tuple: # lr, momentum, weight_decay, milestone_step, lr_gamma
@@ -488,7 +479,7 @@ def train(config:RunConfig, # the run
         if rank == 0: finish_run(run, model, config, start, time.time() - t_start, loss, best, fingerprints, cache)
     except BaseException:
         if created:
-            _drop_new_folder(run, lock)   # the folder goes only if nothing but the lock was written
+            drop_empty_run(run, lock)   # the folder goes only if nothing but the lock was written
             lock = None
         raise
     finally:
