@@ -29,6 +29,7 @@ setuptools.setup(
                 + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
+    package_data={cfg["lib_name"]: ["weights/*.pt", "weights/*.json"]},   # the shipped trained models (srpnet.model.WEIGHTS_DIR)
     install_requires=_split('requirements'),
     extras_require={'dev': _split('dev_requirements'), 'coco': _split('coco_requirements')},
     python_requires='>=' + min_python,

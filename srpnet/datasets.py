@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'PASCAL_LISTS', 'DATASETS', 'Pascal5i', 'make_synthetic_voc', 'synth5i', 'Synth5i', 'coco_table',
            'render_coco_mask', 'Coco20i', 'find_davis', 'Davis5i', 'find_cocomini', 'CocoMini5i', 'DatasetEntry',
-           'dataset_entry', 'open_dataset']
+           'dataset_entry', 'open_dataset', 'dataset_parts']
 
 # %% ../nbs/00a_datasets.ipynb #2bd594b3
 import contextlib, io, json, os, shutil, warnings
@@ -368,3 +368,12 @@ def open_dataset(name:str, # a key of `DATASETS`
     if root is None: raise FileNotFoundError(f"dataset {name!r} not found: pass its root, or prepare it with "
                                              f"`srpnet_prepare --dataset {name}` (srpnet.prepare.{entry.prepare})")
     return entry.cls(root, **kwargs)
+
+# %% ../nbs/00a_datasets.ipynb #8416e57e
+def dataset_parts(name:str # a key of `DATASETS`, or several joined by '+' ('davis5i+cocomini5i': their episodes interleaved)
+                 ) -> list: # the registered names
+    "The registered datasets `name` stands for: one, or the parts of a mixture"
+    parts = name.split('+')
+    for part in parts: dataset_entry(part)
+    if len(set(parts)) < len(parts): raise ValueError(f"dataset {name!r} names a part twice: list each dataset once")
+    return parts

@@ -25,8 +25,9 @@ from .runs import atomic_write, write_files, claim_outputs, csv_text
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'RESULT_FILES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs',
-           'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'read_binary_mask',
-           'tint_mask', 'output_names', 'predict', 'predict_row', 'plot_predictions']
+           'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'mask_at',
+           'read_binary_mask', 'tint_mask', 'output_names', 'segment', 'predictor', 'predict', 'predict_row',
+           'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #h15lbl00
 class _Label(NamedTuple):
@@ -282,17 +283,21 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
 # %% ../nbs/09_evaluate.ipynb #cc26079f
+def mask_at(mask:np.ndarray, size:int, # object mask (bool [H,W]); model input size
+            what:str='the support mask') -> Tensor: # named in the error
+    "Binary mask [size,size] int64 (1 = object) at the model's input size; an object lost by resizing is an error"
+    from PIL import Image
+    small = np.asarray(Image.fromarray(np.asarray(mask).astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 0
+    if not small.any(): raise ValueError(f"{what} marks an object too small to survive resizing to the model's "
+                                         f"{size} px input: mark a larger object or use a larger --size")
+    return torch.from_numpy(small.astype(np.int64))
+
 def read_binary_mask(path, size:int, # mask file (object read by `read_support_mask`'s rules); model input size
                      image_size:tuple|None=None, # (width, height) of its support image: the mask must fit it
                      resize:bool=False) -> Tensor: # stretch a mask of another aspect ratio to the image
-    "Binary mask [size,size] int64 (1 = object), checked against its image (`srpnet.episodes.read_support_mask`)"
-    from PIL import Image
+    "`mask_at` of a mask file, checked against its image (`srpnet.episodes.read_support_mask`)"
     if image_size is None: image_size = _open_image(path, 'mask').size
-    m = read_support_mask(path, image_size, resize=resize)
-    small = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 0
-    if not small.any(): raise ValueError(f"mask '{path}' marks an object too small to survive resizing to the model's "
-                                         f"{size} px input: mark a larger object or use a larger --size")
-    return torch.from_numpy(small.astype(np.int64))
+    return mask_at(read_support_mask(path, image_size, resize=resize), size, f"mask '{path}'")
 
 # %% ../nbs/09_evaluate.ipynb #bb1a6bab
 def tint_mask(image, mask:np.ndarray, color=(255, 40, 40), alpha:float=0.5):
@@ -319,18 +324,55 @@ def output_names(paths:list) -> list:
     return names
 
 # %% ../nbs/09_evaluate.ipynb #5cb283e3
-@torch.no_grad()
-def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.train`
-            support_images:list, # K support image paths
-            support_masks:list, # K mask paths (non-zero = object; see `srpnet.episodes.read_support_mask`)
-            query_images:list, # query image paths
+def segment(model:SRPNet, # a model in eval mode (`SRPNet.pretrained()`, `load_trained(...)[0]`)
+            support_images:list, # K PIL images
+            support_masks:list, # K object masks, bool [H,W] of their image's size
+            query_images:list, # PIL images
+            size:int|None=None, # model input size (None: the model's `input_size`, else 417)
+            use_iqi:bool|None=None) -> list: # force IQI on/off (None: as the model was built)
+    "The object marked in the supports, segmented in each query: a bool mask [H,W] per query, at the query's own size"
+    from PIL import Image
+    if len(support_images) != len(support_masks) or not support_images:
+        raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
+    for k, (img, m) in enumerate(zip(support_images, support_masks)):
+        if np.shape(m) != (img.height, img.width): raise ValueError(f"support mask {k + 1} is {np.shape(m)[::-1]} (w, h) but its "
+                                                                    f"image is {img.size}: give each image its own mask")
+    size = size or getattr(model, 'input_size', None) or 417
+    (mean, std), device = normalisation(model), next(model.parameters()).device
+    prep = lambda img: to_tensor(img.convert('RGB').resize((size, size), Image.BILINEAR), mean, std).to(device)
+    labels = torch.stack([mask_at(m, size, f'support mask {k + 1}') for k, m in enumerate(support_masks)])[None].to(device)
+    with torch.no_grad(): feats = model.embed(torch.stack([prep(img) for img in support_images]))[None]
+    out = []
+    for q in query_images:
+        with torch.no_grad(): qf = model.embed(prep(q)[None])
+        out.append(model.head(feats, labels, qf, out_size=(q.height, q.width), use_iqi=use_iqi).query_pred[0].cpu().numpy() == 1)
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #7e2c7589
+def predictor(weights=None, # a run folder, model.pt or checkpoint.pt of `srpnet.train` (None: a shipped model)
+              model:str|None=None, # a shipped model's name (`srpnet.model.shipped_models()`; None: the default)
+              device='cpu', allow_unfinished:bool=False) -> tuple: # (SRPNet in eval mode, its input size)
+    "The model `predict` runs: trained weights when given, else the shipped trained model"
+    if weights is not None and model is not None: raise ValueError("give trained weights or a shipped model's name, not both")
+    if weights is None:
+        m = SRPNet.pretrained(model, device=device)
+        return m, m.input_size
+    m, run_config, _ = load_trained(weights, device, allow_unfinished, 'predict')
+    return m, run_config.get('size') or 417
+
+# %% ../nbs/09_evaluate.ipynb #c7692618
+def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `srpnet.train` (None: the shipped model)
+            support_images:list=(), # K support image paths
+            support_masks:list=(), # K mask paths (non-zero = object; see `srpnet.episodes.read_support_mask`)
+            query_images:list=(), # query image paths
             out_dir='predictions', # where <name>_mask.png and <name>_overlay.png go (names: `output_names`)
-            size:int|None=None, # model input size (None: the run's size, from the weights file)
+            size:int|None=None, # model input size (None: the model's, from the weights file or the card)
             use_iqi:bool|None=None, # force IQI on/off (None: as the model was built)
             device='cpu', # where to run
             resize_masks:bool=False, # stretch masks of another aspect ratio than their image
             overwrite:bool=False, # replace existing outputs
-            allow_unfinished:bool=False) -> list: # use the checkpoint of a run that has not finished training
+            allow_unfinished:bool=False, # use the checkpoint of a run that has not finished training
+            model:str|None=None) -> list: # a shipped model's name instead of `weights` (None: the default one)
     "Segment `query_images` with the object marked in the support images; write masks and overlays"
     if len(support_images) != len(support_masks) or not support_images:
         raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
@@ -339,32 +381,22 @@ def predict(weights, # run folder, model.pt or checkpoint.pt written by `srpnet.
         raise ValueError(f"--size must be an integer >= 1, got {size!r}")
     names = [(f'{n}_mask.png', f'{n}_overlay.png') for n in output_names(query_images)]
     out_dir = claim_outputs(out_dir, [n for t in names for n in t], overwrite, need=2**20 * len(names))   # ~1 MiB a query
-    targets = [(out_dir/m, out_dir/o) for m, o in names]
-    model, run_config, _ = load_trained(weights, device, allow_unfinished, 'predict')
-    if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(model)):   # as `evaluate` refuses a row the model lacks
-        raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(model)}, none with IQI (srpnet_eval refuses "
+    net, run_size = predictor(weights, model, device, allow_unfinished)
+    if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(net)):   # as `evaluate` refuses a row the model lacks
+        raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(net)}, none with IQI (srpnet_eval refuses "
                          "them too): drop --iqi, or use a model trained as F or F+SRP")
-    size = size or run_config.get('size') or 417
-    mean, std = normalisation(model)
+    size = size or run_size
+    shots = [read_image(p) for p in support_images]   # every input is read and checked before anything is written
+    masks = [read_support_mask(m, img.size, resize=resize_masks) for m, img in zip(support_masks, shots)]
+    for m, path in zip(masks, support_masks): mask_at(m, size, f"mask '{path}'")
+    queries = [read_image(q) for q in query_images]
+    preds = segment(net, shots, masks, queries, size, use_iqi)
     from PIL import Image
-    def load(path):   # (normalised tensor [3,size,size], the original 8-bit RGB image)
-        img = read_image(path)
-        return to_tensor(img.resize((size, size), Image.BILINEAR), mean, std), img
-    # every input is read and checked before anything is written
-    shots = [load(p) for p in support_images]
-    labels = torch.stack([read_binary_mask(m, size, img.size, resize=resize_masks)
-                          for m, (_, img) in zip(support_masks, shots)])[None].to(device)
-    support = torch.stack([x for x, _ in shots])[None].to(device)
-    queries = [load(q) for q in query_images]
-    feats = model.embed(support.flatten(0, 1)).unflatten(0, support.shape[:2])
-    out_dir.mkdir(parents=True, exist_ok=True); written = []
-    for (x, img), (mask_file, overlay_file) in zip(queries, targets):
-        out = model.head(feats, labels, model.embed(x[None].to(device)), out_size=(img.height, img.width), use_iqi=use_iqi)
-        mask = out.query_pred[0].cpu().numpy() == 1
-        for png, path in ((Image.fromarray((mask * 255).astype(np.uint8)), mask_file), (tint_mask(img, mask), overlay_file)):
-            atomic_write(path, lambda f: png.save(f, format='PNG'))
-        written += [mask_file, overlay_file]
-    return written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for img, mask, (m_name, o_name) in zip(queries, preds, names):
+        for pic, name in ((Image.fromarray(mask.astype(np.uint8) * 255), m_name), (tint_mask(img, mask), o_name)):
+            atomic_write(out_dir/name, lambda f: pic.save(f, format='PNG'))
+    return [out_dir/n for t in names for n in t]
 
 # %% ../nbs/09_evaluate.ipynb #5a5b0bc9
 def predict_row(model:SRPNet, # the trained model of the row (in eval mode)

@@ -4,7 +4,9 @@
 
 # %% ../nbs/06_model.ipynb #6566a4f5
 from __future__ import annotations
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastcore.basics import patch
 
@@ -21,7 +23,7 @@ from .iqi import iterative_query_inference, IQIResult, IQI_STEPS
 from .variants import model_switches
 
 # %% auto #0
-__all__ = ['SRPNetOutput', 'SRPNet']
+__all__ = ['WEIGHTS_DIR', 'SRPNetOutput', 'SRPNet', 'shipped_models', 'read_card']
 
 # %% ../nbs/06_model.ipynb #f3fb3591
 @dataclass
@@ -56,15 +58,16 @@ class SRPNet(nn.Module):
                  out_dim:int=512, # feature channels
                  train_stages:int|None=None, # train only the top n backbone stages + the fusion conv (None: all; 0: only the fusion conv)
                  output_stride:int|None=None, # 8, 16 or 32 by dilating the later stages (None: the backbone's default)
+                 fusion_init:str='random', # how the fusion conv starts (`srpnet.backbone.FUSION_INITS`)
                 ):
         super().__init__()
         if metric not in METRICS: raise ValueError(f"unknown metric {metric!r}: choose one of {sorted(METRICS)}")
         if iqi_step not in IQI_STEPS: raise ValueError(f"unknown iqi_step {iqi_step!r}: choose one of {list(IQI_STEPS)}")
         self.backbone = build_backbone(backbone, weights=weights, out_dim=out_dim, relu_features=relu_features,
-                                       train_stages=train_stages, output_stride=output_stride)
+                                       train_stages=train_stages, output_stride=output_stride, fusion_init=fusion_init)
         self.arch = dict(backbone=backbone, weights=None if weights is None else str(weights), relu_features=bool(relu_features),
                          out_dim=int(out_dim), train_stages=train_stages,
-                         output_stride=output_stride)   # fixed once built
+                         output_stride=output_stride, fusion_init=fusion_init)   # fixed once built
         self.metric, self.srp, self.use_iqi, self.n_iqi, self.iqi_step = metric, bool(srp), bool(use_iqi), int(n_iqi), iqi_step
         self.eta = IQI_STEPS[iqi_step].default_eta if eta is None else float(eta)
         self.alpha, self.w_s, self.w_q = float(alpha), float(w_s), float(w_q)
@@ -171,3 +174,33 @@ def forward_episode(self:SRPNet, episode # an `srpnet.episodes.Episode` (moved t
     device = next(self.parameters()).device
     return self(episode.support_images.to(device), episode.support_labels.to(device),
                 episode.query_images.to(device), episode.query_labels.to(device))
+
+# %% ../nbs/06_model.ipynb #489971c7
+WEIGHTS_DIR = Path(__file__).parent/'weights' if '__file__' in globals() else Path('../srpnet/weights')  # the shipped models
+
+def shipped_models() -> list:
+    "Names of the trained models shipped in `WEIGHTS_DIR`"
+    return sorted(p.stem for p in WEIGHTS_DIR.glob('*.json'))
+
+def read_card(name:str) -> dict:
+    "The model card of the shipped model `name` (its `.json`)"
+    path = WEIGHTS_DIR/f'{name}.json'
+    if not path.is_file(): raise ValueError(f"no shipped model {name!r} in '{WEIGHTS_DIR}': choose one of {shipped_models()}")
+    return json.loads(path.read_text())
+
+# %% ../nbs/06_model.ipynb #a08f9876
+@patch(cls_method=True)
+def pretrained(cls:SRPNet, name:str|None=None, # a shipped model (None: the card's default, `srpnet-lite0`)
+               device='cpu', # where it runs
+               use_iqi:bool|None=None) -> SRPNet: # IQI at inference (None: as the card says)
+    "The shipped trained model `name` in eval mode; `model.input_size` is the size it was trained at"
+    card = read_card(name or 'srpnet-lite0')
+    model = cls(**{**card['model_config'], 'weights': 'imagenet'})
+    delta = torch.load(WEIGHTS_DIR/card['weights_file'], map_location='cpu', weights_only=True)
+    own = model.state_dict()
+    if bad := [k for k, v in delta.items() if k not in own or own[k].shape != v.shape]:
+        raise ValueError(f"'{WEIGHTS_DIR/card['weights_file']}' does not fit the model its card describes: {bad[:3]}")
+    model.load_state_dict({k: v.float() for k, v in delta.items()}, strict=False)
+    if use_iqi is not None: model.use_iqi = bool(use_iqi)
+    model.input_size, model.card = card['size'], card
+    return model.to(device).eval()

@@ -23,7 +23,7 @@ def module_fingerprint(module:torch.nn.Module # any module
         h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
-def dataset_signature(dataset # an episode dataset (or `BaseClassEpisodes`, whose datasets share their images)
+def dataset_signature(dataset # an episode dataset (or an `EpisodeMix`: its first dataset decides)
                      ) -> tuple:
     "What decides the pixels `dataset.load_image` returns: type, root, input size and normalisation"
     first = getattr(dataset, 'datasets', [dataset])[0]

@@ -16,14 +16,14 @@ from .metrics import FewShotMeter
 from .stagecache import StageCache, module_fingerprint
 from .model import SRPNet, SRPNetOutput
 from .losses import foreground_iou
-from .episodes import IMAGENET_MEAN, IMAGENET_STD
-from .datasets import open_dataset
+from .episodes import IMAGENET_MEAN, IMAGENET_STD, EpisodeSpec
+from .datasets import open_dataset, dataset_parts
 from .config import RunConfig, upgrade_config
 from .runs import (drop_empty_run, open_run, RUN_ARTEFACTS, AppendLog, atomic_torch_save, atomic_write_json, load_checkpoint_file,
                          state_dict_mismatch)
 
 # %% auto #0
-__all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'BaseClassEpisodes', 'validation_dataset',
+__all__ = ['TRAIN_LOG', 'VAL_LOG', 'CHECKPOINT_STATE', 'normalisation', 'make_dataset', 'EpisodeMix', 'validation_dataset',
            'seed_everything', 'rng_state', 'set_rng_state', 'record_placements', 'place', 'load_trained', 'load_model',
            'unfinished_note', 'NonFiniteLoss', 'default_workers', 'resolve_device', 'bf16_native', 'resolve_precision',
            'episode_forward', 'stage_cache', 'save_weights', 'validate', 'run_fingerprint', 'finished_run', 'begun_run',
@@ -36,41 +36,64 @@ def normalisation(model) -> tuple:
     bb = getattr(model, 'backbone', None)
     return tuple(getattr(bb, 'mean', IMAGENET_MEAN)), tuple(getattr(bb, 'std', IMAGENET_STD))
 
-def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, size, data_kwargs)
+def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, size, train_classes, data_kwargs)
                  split:str='train', # 'train' | 'val'
                  n_episodes:int=1000, # number of episodes
                  seed:int|None=None, # episode seed (None: config.seed)
                  fold:int|None=None, # fold (None: config.fold)
                  shot:int|None=None, # shots (None: config.shot)
                  mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD): # input normalisation
-    "The `srpnet.datasets` episode dataset named by `config` (`open_dataset`: its root, or the registry's default; its `min_size`)"
-    return open_dataset(config.dataset, config.root, fold=config.fold if fold is None else fold, split=split,
-                        shot=config.shot if shot is None else shot, way=config.way, n_episodes=n_episodes,
-                        seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std,
-                        min_size=config.min_size, **config.data_kwargs)
+    "The `srpnet.datasets` episode dataset(s) `config` names (`open_dataset`), interleaved by `EpisodeMix` when several"
+    parts = dataset_parts(config.dataset)
+    if split != 'train' and len(parts) > 1:
+        raise ValueError(f"{split} episodes of the mixture {config.dataset!r}: its parts' class ids overlap, so score one dataset at a time")
+    folds = range(4) if split == 'train' and config.train_classes == 'all' else [config.fold if fold is None else fold]
+    each = math.ceil(n_episodes / (len(parts) * len(folds)))
+    sets = [open_dataset(name, config.root, fold=f, split=split, shot=config.shot if shot is None else shot, way=config.way,
+                         n_episodes=each, seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std,
+                         min_size=config.min_size, **config.data_kwargs) for name in parts for f in folds]
+    return sets[0] if len(sets) == 1 else EpisodeMix(sets, [name for name in parts for f in folds])
 
 # %% ../nbs/08_train.ipynb #ab046880
-class BaseClassEpisodes(torch.utils.data.Dataset):
-    "Episodes of several datasets interleaved (episode i comes from dataset i % n); the rest is the first's: same image ids in all"
-    def __init__(self, datasets:list):
-        self.datasets = list(datasets)
-        self.test_classes = sorted({c for d in self.datasets for c in d.test_classes})
-    def __getattr__(self, name): # episode, load_image, load_label, shot, way, classes, size, ...: the first dataset's
+def _renamed(spec, rename) -> EpisodeSpec:
+    return replace(spec, support_ids=[[rename(x) for x in ids] for ids in spec.support_ids], query_ids=[rename(x) for x in spec.query_ids])
+
+class EpisodeMix(torch.utils.data.Dataset):
+    "Episodes of several datasets interleaved (episode i is episode i // n of dataset i % n); ids carry the benchmark's name when several"
+    def __init__(self, datasets:list, # episode datasets (folds of one benchmark share image ids)
+                 names:list|None=None): # the benchmark of each (None: all one benchmark)
+        self.datasets, self.names = list(datasets), list(names or [None] * len(datasets))
+        self.prefixed = len(set(self.names)) > 1
+        self.readers = dict(zip(reversed(self.names), reversed(self.datasets)))   # the first dataset of each benchmark
+        self.test_classes = [] if self.prefixed else sorted({c for d in self.datasets for c in d.test_classes})
+    def __getattr__(self, name): # load_label, shot, way, classes, size, mean, ...: the first dataset's
         if name.startswith('__') or 'datasets' not in vars(self): raise AttributeError(name)
         return getattr(self.datasets[0], name)
     def __len__(self): return sum(len(d) for d in self.datasets)
-    def spec(self, i): return self.datasets[i % len(self.datasets)].spec(i // len(self.datasets))
+    def _reader(self, image_id) -> tuple: # (the dataset that reads it, its own id)
+        if not self.prefixed: return self.datasets[0], image_id
+        name, _, own = str(image_id).partition(':')
+        return self.readers[name], own
+    def spec(self, i):
+        j = i % len(self.datasets)
+        spec = self.datasets[j].spec(i // len(self.datasets))
+        return _renamed(spec, lambda x: f'{self.names[j]}:{x}') if self.prefixed else spec
+    def load_image(self, image_id, flip=False): dataset, own = self._reader(image_id); return dataset.load_image(own, flip)
+    def episode(self, spec, images:bool=True):
+        dataset, _ = self._reader(spec.query_ids[0])
+        ep = dataset.episode(_renamed(spec, lambda x: self._reader(x)[1]), images)
+        ep.spec = spec; return ep
     def __getitem__(self, i): return self.episode(self.spec(i))
 
 def validation_dataset(config:RunConfig, # the run; its fold's test classes are never used
                        n_episodes:int=200, # total episodes (split evenly over the other folds)
                        seed:int|None=None, # episode seed (None: config.seed + 1)
-                       mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD) -> BaseClassEpisodes:
+                       mean:tuple=IMAGENET_MEAN, std:tuple=IMAGENET_STD) -> EpisodeMix:
     "Base-class validation episodes: the val split of the other three folds, interleaved"
     others = [f for f in range(4) if f != config.fold]
     per_fold = math.ceil(n_episodes / len(others))
     seed = config.seed + 1 if seed is None else seed
-    return BaseClassEpisodes([make_dataset(config, 'val', per_fold, seed, fold=f, mean=mean, std=std) for f in others])
+    return EpisodeMix([make_dataset(config, 'val', per_fold, seed, fold=f, mean=mean, std=std) for f in others])
 
 # %% ../nbs/08_train.ipynb #95413019
 def seed_everything(seed:int):
