@@ -1,11 +1,26 @@
 """Render nbs/index.ipynb to README.md (nbdev_readme needs Quarto, which these machines lack).
 
-Markdown cells are copied, code cells become ```python blocks followed by their text output; cells starting
-with `#| hide` are left out. `python .ci/readme.py --check` exits 1 when README.md is out of step."""
+Markdown cells are copied, code cells become ```python blocks followed by their outputs: markdown outputs (the
+notebook's `display(Markdown(...))` tables) as they are, text outputs in ``` blocks; cells starting with `#| hide` are
+left out. `python .ci/readme.py --check` exits 1 when README.md is out of step."""
 import json, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
+
+def outputs(cell:dict) -> list:
+    "A code cell's outputs as README parts: markdown as it is, consecutive text outputs in one ``` block"
+    parts, text = [], ''
+    def flush():
+        nonlocal text
+        if text.strip(): parts.append('```\n' + text.rstrip() + '\n```')
+        text = ''
+    for o in cell.get('outputs', []):
+        data = o.get('data', {})
+        if 'text/markdown' in data: flush(); parts.append(''.join(data['text/markdown']).strip())
+        else: text += ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else ''.join(data.get('text/plain', ''))
+    flush()
+    return parts
 
 def render(nb_path=root/'nbs'/'index.ipynb') -> str:
     parts = []
@@ -14,10 +29,7 @@ def render(nb_path=root/'nbs'/'index.ipynb') -> str:
         if not src or src.startswith('#| hide'): continue
         if cell['cell_type'] == 'markdown': parts.append(src); continue
         lines = [l for l in src.splitlines() if not l.startswith('#|')]
-        parts.append('```python\n' + '\n'.join(lines) + '\n```')
-        text = ''.join(''.join(o.get('text', '')) if o.get('output_type') == 'stream'
-                       else ''.join(o.get('data', {}).get('text/plain', '')) for o in cell.get('outputs', []))
-        if text.strip(): parts.append('```\n' + text.rstrip() + '\n```')
+        parts += ['```python\n' + '\n'.join(lines) + '\n```'] + outputs(cell)
     return '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':

@@ -11,7 +11,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+import logging
+_quiet = logging.getLogger('torch.utils.cpp_extension')   # its import logs a timestamped CUDA note on machines with nvcc and no GPU
+_level = _quiet.level; _quiet.setLevel(logging.ERROR)
 from torch.utils import benchmark
+_quiet.setLevel(_level)
 
 from .model import SRPNet
 from .variants import VARIANTS, QUERY_ROWS, model_switches
@@ -20,13 +24,15 @@ from .similarity import logits as similarity_logits
 from .losses import upsample_logits
 from .paths import repo_root, code_version
 from .runs import atomic_write_json
+from .figures import PAGE_WIDTH
 
 # %% auto #0
 __all__ = ['MEMORY_METHOD', 'TARGETS', 'SETTINGS', 'machine_info', 'time_calls', 'ms', 'spread', 'ratio', 'peak_memory',
            'synthetic_episode', 'as_variant', 'autocast', 'bench_inference', 'bench_train_step', 'panet_style_head',
            'srpnet_core_head', 'bench_memory', 'UncachedFeatures', 'timed_evaluate', 'protocol_images', 'eval_costs',
            'predict_eval', 'bench_eval', 'bench_loader', 'bench_scaling', 'plot_scaling', 'check_targets', 'bench',
-           'save_result', 'bench_paper_step', 'cache_memory', 'eval_host_memory', 'bench_cached_training']
+           'save_result', 'bench_paper_step', 'cache_memory', 'eval_host_memory', 'bench_cached_training',
+           'bench_predict']
 
 # %% ../nbs/11_bench.ipynb #2224b129
 def machine_info(device='cpu' # the device the benchmark runs on
@@ -392,7 +398,7 @@ def plot_scaling(res:dict # from `bench_scaling`
                 ):
     "Three panels: floor (backbone) and head time against shots, IQI steps and image size."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 3.6))
     panels = [('shots', 'shot', 'shots (K)'), ('iqi_steps', 'steps', 'IQI steps N (0 = F+SRP)'), ('sizes', 'size', 'image side (px)')]
     for ax, (key, x, label) in zip(axes, panels):
         rows = res[key]
@@ -614,4 +620,42 @@ def bench_cached_training(out, # JSON file to write
                code=code_version())
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, res, indent=1)
+    return res
+
+# %% ../nbs/11_bench.ipynb #27dac6ee
+def _predict_inputs(folder:Path, n:int) -> tuple: # (support, mask, [queries])
+    "A 640x480 support image with a disc mask and `n` query images, written to `folder`"
+    from PIL import Image
+    import numpy as np
+    rng, folder = np.random.default_rng(0), Path(folder)
+    yy, xx = np.mgrid[:480, :640]
+    disc = (yy - 240) ** 2 + (xx - 320) ** 2 < 120 ** 2
+    paths = []
+    for i in range(n + 1):
+        img = (rng.random((480, 640, 3)) * 80 + np.where(disc[..., None], [200, 60, 40], [40, 90, 160])).clip(0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder/f'img{i}.jpg'); paths.append(str(folder/f'img{i}.jpg'))
+    Image.fromarray(disc.astype(np.uint8) * 255).save(folder/'mask.png')
+    return paths[0], str(folder/'mask.png'), paths[1:]
+
+# %% ../nbs/11_bench.ipynb #1554f309
+def bench_predict(out=None, # JSON file to write (None: not written)
+                  n:int=5, # queries of the longer command
+                  repeats:int=3, # runs of each command (the fastest kept)
+                  model:str|None=None) -> dict: # a shipped model (None: the default)
+    "Start-up and per-query seconds of the `srpnet_predict` command with a shipped model, timed as whole processes"
+    import subprocess, tempfile
+    exe = Path(sys.executable).parent/'srpnet_predict'
+    with tempfile.TemporaryDirectory() as d:
+        support, mask, queries = _predict_inputs(Path(d), n)
+        def wall(k:int) -> float:
+            cmd = [str(exe), '--support', support, '--masks', mask, '--query', *queries[:k], '--out', f'{d}/out', '--overwrite']
+            t = time.perf_counter(); subprocess.run(cmd + (['--model', model] if model else []), check=True, capture_output=True)
+            return time.perf_counter() - t
+        t1, tn = min(wall(1) for _ in range(repeats)), min(wall(n) for _ in range(repeats))
+    per_query = (tn - t1) / (n - 1)
+    res = dict(model=model or 'srpnet-lite0', one_query_s=round(t1, 2), n_queries=n, n_queries_s=round(tn, 2),
+               per_query_s=round(per_query, 3), startup_s=round(t1 - per_query, 2), repeats=repeats,
+               targets=dict(startup_under_5_s=t1 - per_query < 5, per_query_under_1_s=per_query < 1),
+               load_average=os.getloadavg(), machine=machine_info('cpu'), code=code_version())
+    if out is not None: Path(out).parent.mkdir(parents=True, exist_ok=True); atomic_write_json(out, res, indent=1)
     return res

@@ -28,8 +28,8 @@ from .paths import repo_root, repo_relative, code_version
 __all__ = ['PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'run_config', 'stage_device', 'stage_autocast', 'locate_model', 'read_timings',
            'chosen_config', 'choose_config', 'train_model', 'run_data_config', 'select_eta_for_run', 'evaluate_run',
            'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'paired_effect', 'effects_table',
-           'effects_markdown', 'collect', 'check_inputs', 'run_experiment', 'plot_effects', 'plot_eta_curves',
-           'plot_training_curves', 'config_candidates', 'summary', 'experiment', 'dry_run']
+           'effects_markdown', 'collect', 'check_inputs', 'run_experiment', 'plot_effects', 'plot_training_curves',
+           'config_candidates', 'summary', 'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
@@ -384,22 +384,9 @@ def plot_effects(table:list, # `effects_table` rows
             color=['tab:green' if r['verdict'] == 'positive' else 'tab:red' if r['verdict'] == 'negative' else 'tab:gray' for r in table],
             alpha=0.7, capsize=3)
     paper = [(yy, r['paper']) for yy, r in zip(y, table) if r['paper'] is not None]
-    if paper: ax.plot([p for _, p in paper], [yy for yy, _ in paper], 'kx', label='paper (PASCAL-5i)'); ax.legend(fontsize=7)
-    ax.axvline(0, color='k', lw=0.8); ax.set_yticks(y); ax.set_yticklabels([r['effect'] for r in table], fontsize=8)
-    ax.set_xlabel('mIoU difference (points), 95% CI'); ax.set_title(title or '', fontsize=9)
-    return ax
-
-# %% ../nbs/12_experiment.ipynb #627024d1
-def plot_eta_curves(exp:Experiment, ax=None):
-    "Base-class validation mIoU against eta for every model of the experiment (dashed: the same model without IQI)"
-    import matplotlib.pyplot as plt
-    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
-    for i, p in enumerate(sorted((exp.results/'eta').glob('*.json'))):
-        c = read_json(p); color = f'C{i % 10}'
-        etas, scores = zip(*c['scores'])
-        ax.semilogx(etas, [100 * s for s in scores], 'o-', ms=3, color=color, label=p.stem)
-        ax.axhline(100 * c['no_iqi'], color=color, ls='--', lw=0.7)
-    ax.set_xlabel(f'eta ({exp.iqi_step} step)'); ax.set_ylabel('validation mIoU %'); ax.legend(fontsize=6)
+    if paper: ax.plot([p for _, p in paper], [yy for yy, _ in paper], 'kx', label='paper (PASCAL-5i)'); ax.legend()
+    ax.axvline(0, color='k', lw=0.8); ax.set_yticks(y); ax.set_yticklabels([r['effect'] for r in table])
+    ax.set_xlabel('mIoU difference (points), 95% CI'); ax.set_title(title or '')
     return ax
 
 # %% ../nbs/12_experiment.ipynb #f3b5c21f
@@ -412,7 +399,7 @@ def plot_training_curves(exp:Experiment, ax=None, window:int=15):
         if not logs: continue
         loss = pd.concat([l.set_index('iter')['loss_query'] for l in logs], axis=1).mean(1).rolling(window, min_periods=1).mean()
         ax.plot(loss.index, loss.values, color=f'C{i}', label=f'{v} ({len(logs)} runs)')
-    ax.set_xlabel('iteration'); ax.set_ylabel('query loss'); ax.legend(fontsize=7)
+    ax.set_xlabel('iteration'); ax.set_ylabel('query loss'); ax.legend()
     return ax
 
 # %% ../nbs/12_experiment.ipynb #ec52db4e

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_pretrained.ipynb #9b9c0395
 from __future__ import annotations
-import time
+import json, time
 from dataclasses import replace
 from pathlib import Path
 import numpy as np
