@@ -22,7 +22,8 @@ from .runs import atomic_write_json, atomic_torch_save
 
 # %% auto #0
 __all__ = ['RECIPES', 'CANDIDATES', 'STUDY', 'IQI', 'DATA_NOTES', 'held_out', 'untrained', 'score_benchmark', 'unit_scores',
-           'transfer_study', 'transfer_table', 'transfer_effects', 'choose', 'delta_state', 'agreement', 'ship']
+           'transfer_study', 'transfer_table', 'transfer_effects', 'choose', 'iqi_helps', 'card_summary', 'delta_state',
+           'agreement', 'ship']
 
 # %% ../nbs/14_pretrained.ipynb #dff70f28
 RECIPES = {'srpnet-lite0': RunConfig(dataset='davis5i+cocomini5i', train_classes='all', backbone='lite0', weights='imagenet',
@@ -63,22 +64,32 @@ def unit_scores(results:list, variant:str) -> dict: # {(fold, seed): mIoU %}
     return {(r['fold'], int(s)): 100 * run['miou'] for r in results for s, run in r['variants'][variant]['runs'].items()}
 
 # %% ../nbs/14_pretrained.ipynb #44cbcab9
+def _scored(path:Path, score) -> list:
+    "The scores saved at `path`, else `score()` saved there first (an interrupted study keeps what it finished)"
+    if path.is_file(): return json.loads(path.read_text())
+    res = score(); atomic_write_json(path, res); return res
+
 def transfer_study(name:str='srpnet-lite0', # a key of `RECIPES`
                    candidates:dict=CANDIDATES, runs='runs/pretrained', results='results/pretrained',
-                   progress:bool=False, log=print) -> dict:
+                   benchmarks:tuple|None=None, # the held-out benchmarks to do now (None: all; then transfer.json is written)
+                   progress:bool=False, log=print) -> dict|None:
     "Train each candidate without each benchmark, score it and the untrained backbone there; write transfer.json"
-    recipe, t0, scores = RECIPES[name], time.time(), {}
-    for bench in dataset_parts(recipe.dataset):
+    recipe, t0, scores, done = RECIPES[name], time.time(), {}, Path(runs)/name/'scores'
+    done.mkdir(parents=True, exist_ok=True)
+    for bench in benchmarks or dataset_parts(recipe.dataset):
         for init in ('random', 'identity'):
-            scores[f'{bench}/untrained {init}'] = score_benchmark(untrained(recipe, init), recipe, bench, progress=progress)
+            scores[f'{bench}/untrained {init}'] = _scored(done/f'{bench}__untrained_{init}.json',
+                                                          lambda: score_benchmark(untrained(recipe, init), recipe, bench, progress=progress))
             log(f'[{time.time() - t0:6.0f} s] {bench}: untrained ({init} fusion) scored')
         for cand, change in candidates.items():
             cfg = held_out(replace(recipe, **change), bench, Path(runs)/name/cand/f'without_{bench}')
             if not finished_run(Path(cfg.out), cfg): train(cfg, resume=(Path(cfg.out)/'checkpoint.pt').is_file(), progress=progress)
-            scores[f'{bench}/{cand}'] = score_benchmark(load_trained(cfg.out)[0], recipe, bench, progress=progress)
+            scores[f'{bench}/{cand}'] = _scored(done/f'{bench}__{cand}.json',
+                                                lambda: score_benchmark(load_trained(cfg.out)[0], recipe, bench, progress=progress))
             log(f'[{time.time() - t0:6.0f} s] {bench}: {cand} trained on {cfg.dataset} and scored')
-    study = dict(name=name, recipe=recipe.record(), candidates=candidates, study=STUDY, scores=scores, code=code_version(),
-                 seconds=round(time.time() - t0))
+    if benchmarks: return None
+    study = dict(name=name, recipe=recipe.record(), candidates=candidates, study=STUDY, scores=scores, code=code_version())
+    Path(results, name).mkdir(parents=True, exist_ok=True)
     atomic_write_json(Path(results)/name/'transfer.json', study)
     return study
 
@@ -103,13 +114,35 @@ def transfer_effects(study:dict, variant:str='F+SRP') -> pd.DataFrame:
         for base in ('untrained random', 'untrained identity'):
             a, b = unit_scores(study['scores'][key], variant), unit_scores(study['scores'][f'{bench}/{base}'], variant)
             e = paired_effect([a[u] - b[u] for u in sorted(a)])
-            rows.append(dict(benchmark=bench, candidate=m, over=base, **{k: round(v, 2) if isinstance(v, float) else v for k, v in e.items()}))
+            rows.append(dict(benchmark=bench, row=variant, candidate=m, over=base, **{k: round(v, 2) if isinstance(v, float) else v for k, v in e.items()}))
     return pd.DataFrame(rows)
 
 def choose(study:dict, variant:str='F+SRP') -> str:
     "The candidate whose worst held-out gain over the better untrained model is largest"
     worst = transfer_effects(study, variant).groupby('candidate').difference.min()
     return str(worst.idxmax())
+
+def iqi_helps(study:dict, candidate:str) -> bool:
+    "Whether IQI's gain over the same model without it is positive (its 95% CI above 0) on every held-out benchmark"
+    verdicts = []
+    for key, res in study['scores'].items():
+        if key.split('/', 1)[1] != candidate: continue
+        a, b = unit_scores(res, 'F+SRP+IQI'), unit_scores(res, 'F+SRP')
+        verdicts.append(paired_effect([a[u] - b[u] for u in sorted(a)])['verdict'])
+    return bool(verdicts) and all(v == 'positive' for v in verdicts)
+
+# %% ../nbs/14_pretrained.ipynb #41e59c85
+def card_summary(card:dict) -> str:
+    "Markdown: the shipped recipe on benchmarks it never saw, against the untrained backbone (from the card's study)"
+    t, chosen = card['transfer'], card['transfer']['chosen']
+    lines = ['| held-out benchmark | row | untrained (random fusion, as the paper) | untrained (identity fusion) | trained without it | gain over the better untrained (95% CI) |',
+             '|---|---|---|---|---|---|']
+    for r in t['table']:
+        gains = [e for e in t['effects'] if e['benchmark'] == r['benchmark'] and e['candidate'] == chosen and e.get('row', 'F+SRP') == r['row']]
+        worst = min(gains, key=lambda e: e['difference']) if gains else None
+        gain = f"{worst['difference']:+.1f} ± {worst['ci95']:.1f} ({worst['verdict']})" if worst else '–'
+        lines.append(f"| {r['benchmark']} | {r['row']} | {r['untrained random']:.1f} | {r['untrained identity']:.1f} | {r[chosen]:.1f} | {gain} |")
+    return '\n'.join(lines)
 
 # %% ../nbs/14_pretrained.ipynb #aa497d9a
 def delta_state(model:SRPNet) -> dict:
@@ -135,9 +168,10 @@ DATA_NOTES = dict(davis5i='DAVIS-2016, 20 sequences at 427x240 (srpnet_prepare -
 
 def ship(run, # the finished run of the recipe on every class
          name:str, study:dict|None=None, # the model's name; its transfer study (recorded on the card)
-         dest=WEIGHTS_DIR, use_iqi:bool=False) -> Path: # where srpnet's shipped models live; IQI at inference by default
+         dest=WEIGHTS_DIR, use_iqi:bool|None=None) -> Path: # where srpnet's shipped models live; IQI by default (None: `iqi_helps`)
     "Write `<dest>/<name>.pt` (float16 differences from ImageNet) and `<dest>/<name>.json` (the card); returns the card's path"
     model, run_config, weights = load_trained(run)
+    if use_iqi is None: use_iqi = study is not None and iqi_helps(study, choose(study))
     delta = delta_state(model)
     shipped = SRPNet(**{**model.config, 'weights': 'imagenet'}).eval()
     shipped.load_state_dict({k: v.float() for k, v in delta.items()}, strict=False)
@@ -150,6 +184,6 @@ def ship(run, # the finished run of the recipe on every class
                 fp16_agreement={b: round(agreement(model, shipped, recipe, b), 6) for b in parts},
                 run_config=recipe.record(), data={p: DATA_NOTES.get(p, p) for p in parts}, trained_weights_sha256=sha256_file(weights),
                 transfer=None if study is None else dict(table=transfer_table(study).reset_index().to_dict('records'),
-                                                         effects=transfer_effects(study).to_dict('records'), chosen=choose(study)),
+                                                         effects=pd.concat([transfer_effects(study, v) for v in STUDY['variants']]).to_dict('records'), chosen=choose(study)),
                 code=code_version())
     return atomic_write_json(Path(dest)/f'{name}.json', card)
