@@ -379,9 +379,9 @@ def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `sr
     if not query_images: raise ValueError("no query image given")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be an integer >= 1, got {size!r}")
+    net, run_size = predictor(weights, model, device, allow_unfinished)
     names = [(f'{n}_mask.png', f'{n}_overlay.png') for n in output_names(query_images)]
     out_dir = claim_outputs(out_dir, [n for t in names for n in t], overwrite, need=2**20 * len(names))   # ~1 MiB a query
-    net, run_size = predictor(weights, model, device, allow_unfinished)
     if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(net)):   # as `evaluate` refuses a row the model lacks
         raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(net)}, none with IQI (srpnet_eval refuses "
                          "them too): drop --iqi, or use a model trained as F or F+SRP")
