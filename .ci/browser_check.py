@@ -1,11 +1,18 @@
 """Real-browser check of the notebooks in JupyterLab (issue 21 item 6). Run it through `bash .ci/browser`.
 
 Starts `jupyter lab` from the project's .venv (token-less, free port, throwaway config/data dirs with nbdev's pre-save hook
-installed the way `nbdev_install_hooks` installs it), drives the system Chromium with Playwright, and for each notebook:
-opens it, checks its committed figures render, runs the cells `nbdev_test` runs (not `#| slow`/`#| gpu`) one by one through
-the page (click the cell's prompt, Ctrl+Enter), interacts with its widgets (file upload, drawing on a canvas, slider,
-dropdown), saves it (Ctrl+S) and takes screenshots into runs/browser/. Fails (exit 1) on a JavaScript console error, a
-widget error text or a Python traceback in an output, a figure that does not render, or a dirty `git status` at the end.
+installed the way `nbdev_install_hooks` installs it, the notebooks trusted as `nbdev_trust` trusts them, no SRPNET_* data
+variables), drives the system Chromium with Playwright, and for each notebook: opens it and checks that its committed
+figures render and show no widget errors; runs the cells `nbdev_test` runs (not `#| slow`/`#| gpu`) one by one through the
+page (click the cell's prompt, Ctrl+Enter); uses its widgets as a user would (file chooser uploads, drawing on a canvas with
+the mouse, slider drags, dropdowns, buttons: `SCENARIOS`), checking that each action changes the page; saves it (Ctrl+S);
+takes screenshots into runs/browser/<notebook>/. Fails (exit 1) on a JavaScript console error, a widget error text, an
+app's red error line or a Python traceback in an output, a figure that does not render, a widget action that changes
+nothing, or a non-empty `git status` at the end (then runs/browser/changed/ holds each changed notebook and its figures
+before/after, and the summary says what changed, cell by cell).
+
+--snapshot checks a throwaway clone of the working tree (uncommitted changes included, as one commit) and touches nothing
+here; --selftest checks the check against a notebook broken on purpose in each of the ways above.
 """
 import argparse, json, math, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
@@ -48,7 +55,8 @@ def _output(o): # one output in words: its type, and its text or the size of its
     if o.get('output_type') == 'stream': return f"{o.get('name')} {_short(o.get('text', ''))}"
     if o.get('output_type') == 'error': return f"error {o.get('ename')}: {_short(o.get('evalue'))}"
     data = o.get('data', {})
-    if (w := data.get('application/vnd.jupyter.widget-view+json')): return f"widget view (model_id {w.get('model_id')}) {_short(data.get('text/plain', ''))}"
+    if (w := data.get('application/vnd.jupyter.widget-view+json')):
+        return f"widget view (model_id {w.get('model_id')}) {_short(data.get('text/plain', ''))}"
     if (img := next((k for k in data if k.startswith('image/')), None)): return f'{img} figure, {len(data[img]) * 3 // 4 // 1024} KiB'
     return f"{'/'.join(data)}: {_short(data.get('text/plain', ''))}"
 
@@ -61,7 +69,8 @@ def _keep_figures(outs, stem, out): # write the figures of `outs` as files `stem
 
 def explain_notebook_diff(tree, path, out=None): # what saving changed in notebook `path` (of `tree`), in words; figures into `out`
     old, new = (_joined(json.loads(t)) for t in (git(tree, 'show', f'HEAD:{path}'), (tree/path).read_text()))
-    why = [f'notebook metadata {_short(old.get("metadata"))} -> {_short(new.get("metadata"))}'] if old.get('metadata') != new.get('metadata') else []
+    why = [] if old.get('metadata') == new.get('metadata') else [
+        f'notebook metadata {_short(old.get("metadata"))} -> {_short(new.get("metadata"))}']
     if len(old['cells']) != len(new['cells']): return why + [f"{len(old['cells'])} cells -> {len(new['cells'])}"]
     for i, (a, b) in enumerate(zip(old['cells'], new['cells'])):
         for k in sorted(set(a) | set(b)):
@@ -69,7 +78,9 @@ def explain_notebook_diff(tree, path, out=None): # what saving changed in notebo
             if k == 'outputs':
                 gone = [o for o in a.get(k, []) if o not in b.get(k, [])]; came = [o for o in b.get(k, []) if o not in a.get(k, [])]
                 why.append(f'cell {i} outputs: ' + '; '.join([f'lost {_output(o)}' for o in gone] + [f'new {_output(o)}' for o in came]))
-                if out: _keep_figures(gone, f'{Path(path).stem}_cell{i}_committed', out); _keep_figures(came, f'{Path(path).stem}_cell{i}_saved', out)
+                if out:
+                    _keep_figures(gone, f'{Path(path).stem}_cell{i}_committed', out)
+                    _keep_figures(came, f'{Path(path).stem}_cell{i}_saved', out)
             else: why.append(f'cell {i} {k}: {_short(a.get(k))} -> {_short(b.get(k))}')
     return why or ['only the JSON layout differs (multi-line strings saved as lists of lines, as JupyterLab writes them): '
                    'commit the notebook in that layout (e.g. write it with nbformat) so a save leaves it unchanged']
@@ -102,10 +113,12 @@ def start_lab(tree:Path, venv:Path, tmp:Path, keep_data:bool, notebooks:list, lo
     env['PYTHONPATH'] = f"{tree}:{env.get('PYTHONPATH', '')}" # this tree's srpnet, whatever checkout .venv's editable install names
     for nb in notebooks: # trusted as nbdev's post-merge hook trusts them: committed widget, HTML and JS outputs render
         if (fn := tree/'nbs'/f'{nb}.ipynb').exists():
-            subprocess.run([str(venv/'bin'/'nbdev_trust'), '--fname', str(fn), '--force_all'], cwd=tree, env=env, check=True, stdout=logf, stderr=subprocess.STDOUT)
+            subprocess.run([str(venv/'bin'/'nbdev_trust'), '--fname', str(fn), '--force_all'], cwd=tree, env=env, check=True,
+                           stdout=logf, stderr=subprocess.STDOUT)
     port = free_port()
     cmd = [str(venv/'bin'/'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1', f'--ServerApp.root_dir={tree}',
-           '--IdentityProvider.token=', '--ServerApp.password=', '--LabApp.expose_app_in_browser=True'] + (['--allow-root'] if os.getuid() == 0 else [])
+           '--IdentityProvider.token=', '--ServerApp.password=', '--LabApp.expose_app_in_browser=True'
+           ] + (['--allow-root'] if os.getuid() == 0 else [])
     proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     base = f'http://127.0.0.1:{port}'
     for _ in range(120):
@@ -166,7 +179,8 @@ def open_notebook(page, base, name, timeout=180):
     ev(page, f'() => {{ {JS} }}')
     ok = wait_for(page, '() => { const p = __nb(); return p && p.context.isReady && p.sessionContext.isReady && __kernel() === "idle"; }',
                   timeout)
-    if not ok: raise TimeoutError(f'{name}: the notebook or its kernel was not ready within {timeout} s (kernel: {ev(page, "() => __kernel()")})')
+    if not ok:
+        raise TimeoutError(f'{name}: the notebook or its kernel was not ready within {timeout} s (kernel: {ev(page, "() => __kernel()")})')
     page.wait_for_timeout(1500) # let markdown, outputs and widgets render
 
 def run_cell(page, i, timeout): # select cell `i` with the mouse, Ctrl+Enter, wait for it; -> (seconds, timed out)
@@ -201,7 +215,8 @@ def output_problems(page, cells=None): # tracebacks and widget errors in the out
         for o in ev(page, 'i => __outputs(i)', i):
             if o.get('output_type') == 'error':
                 tb = re.sub(r'\x1b\[[0-9;]*m', '', '\n'.join(o.get('traceback', [])))
-                found.append(f"cell {i}: {o.get('ename')}: {' '.join(str(o.get('evalue')).split())[:300]}\n      " + '\n      '.join(tb.splitlines()[-4:]))
+                evalue = ' '.join(str(o.get('evalue')).split())[:300]
+                found.append(f"cell {i}: {o.get('ename')}: {evalue}\n      " + '\n      '.join(tb.splitlines()[-4:]))
             text = json.dumps(o.get('text', '')) + json.dumps(o.get('data', {}).get('text/plain', ''))
             if 'Traceback (most recent call last)' in text: found.append(f'cell {i}: a Python traceback printed in an output')
     for o in ev(page, '() => __outputTexts()'):
@@ -215,7 +230,8 @@ def image_problems(page, committed): # figures that do not render; `committed`: 
         im = ev(page, 'async k => await __img(k)', k)
         n_out += im['output']
         if not (im['nw'] and im['w'] >= 2 and im['h'] >= 2):
-            found.append(f"cell {im['cell']}: an image does not render (natural {im['nw']}x{im['nh']}, shown {im['w']:.0f}x{im['h']:.0f}, src {im['src']!r})")
+            found.append(f"cell {im['cell']}: an image does not render (natural {im['nw']}x{im['nh']}, "
+                         f"shown {im['w']:.0f}x{im['h']:.0f}, src {im['src']!r})")
     if committed is not None and n_out < committed:
         found.append(f'{committed} image outputs in the file, {n_out} rendered on the page')
     return found
@@ -239,7 +255,7 @@ class Widgets:
             for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
             return h; }''')
     def find(self, css, label=''): # the first visible widget matching `css` whose text contains `label`
-        loc = self.page.locator(f'{OUT} {css}:visible', has_text=re.compile(re.escape(label), re.I)) if label else self.page.locator(f'{OUT} {css}:visible')
+        loc = self.page.locator(f'{OUT} {css}:visible', **({'has_text': re.compile(re.escape(label), re.I)} if label else {}))
         return loc.first if loc.count() else None
     def _after(self, what, loc, before=None, t0=None): # wait, then show what changed: the newest figure of the widget's output
         idle = wait_idle(self.page, settle=0.5)
@@ -279,7 +295,11 @@ class Widgets:
         if n < 2: return False
         before, t0 = self.look(w), time.time()
         sel.select_option(index=index % n) # a dropdown shows its choice; a select-multiple's selection is not in its text
-        self._after(f"picked option {index % n + 1} of {n} in the {label or 'first'} {css[8:]}", w, *((before, t0) if 'dropdown' in css else ())); return True
+        what = f"picked option {index % n + 1} of {n} in the {label or 'first'} {css[8:]}"
+        self._after(what, w, *((before, t0) if 'dropdown' in css else ())); return True
+    def type(self, label, text): # replace the text of a text box and press Enter
+        if not (w := self.find('.widget-text', label)): return False
+        w.locator('input').fill(text); w.locator('input').press('Enter'); self._after(f'typed {text!r} into the {label!r} box', w); return True
     def tick(self, label): # click a checkbox
         if not (w := self.find('.widget-checkbox', label)): return False
         w.locator('input').click(); self._after(f'clicked the {label!r} checkbox', w); return True
@@ -288,13 +308,17 @@ class Widgets:
         before, t0 = self.look(w), time.time()
         w.click(); self._after(f'pressed the {label!r} button', w, before, t0); return True
     def said(self): # what the widgets' HTML lines show in red (an app's error messages)
-        return [t for t in self.page.locator(f"{OUT} .widget-html span[style*='#c00']:visible, {OUT} .widget-html span[style*='color:red']:visible").all_inner_texts() if t.strip()]
+        red = self.page.locator(f"{OUT} .widget-html span[style*='#c00']:visible, {OUT} .widget-html span[style*='color:red']:visible")
+        return [t for t in red.all_inner_texts() if t.strip()]
 
 def own_images_scenario(w, files): # 24_own_images: the app as a user drives it
     w.upload('image', files['image']); w.upload('mask', files['mask']); w.slide('brush', 0.5); w.draw()
     w.upload('queries', files['image']); w.pick('examples', 1, css='.widget-select-multiple')
     w.press('Segment'); w.tick('IQI'); w.press('Segment')
-    w.press('add shot'); w.pick('or example', 8); w.press('Segment'); w.press('Save')
+    w.press('add shot'); w.pick('or example', 8); w.press('Segment')
+    saved = files['image'].parent/'own_images' # a new folder each run: Save refuses to overwrite an earlier run's files
+    w.type('save to', str(saved)); w.press('Save')
+    if not (saved.is_dir() and any(saved.iterdir())): w.problems.append(f'Save wrote nothing into {saved}')
 
 def generic_scenario(w, files): # any other notebook: one input to each kind of widget it shows
     w.upload('', files['image']); w.pick(); w.slide(); w.draw()
@@ -359,7 +383,7 @@ def _check(page, base, venv_py, name, fn, out, files, cell_timeout, res):
         probs = output_problems(page, [i])
         res['problems'] += probs
         if probs: break # like nbdev_test: later cells depend on this one
-        if ev(page, 'i => __nb().content.widgets[i].node.querySelector(".jp-OutputArea-output img, .jp-OutputArea-output .jupyter-widgets")', i):
+        if ev(page, 'i => __nb().content.widgets[i].node.querySelector(".jp-OutputArea-output")', i): # it shows something
             res['shots'].append(shot(page, out/f'cell{i:03d}.png', i))
     wait_idle(page)
     res['widgets'], probs = interact(page, name, files, out, res['shots'])
@@ -389,13 +413,17 @@ def check_tree(tree:Path, notebooks:list, out:Path, tmp:Path, keep_data=False, c
                 br = pw.chromium.launch(executable_path=chromium, headless=not headed, args=['--no-sandbox'])
                 page = br.new_page(viewport={'width': 1440, 'height': 1000})
                 console = []
-                page.on('console', lambda m: m.type == 'error' and console.append(f'{m.text[:300]} ({m.location.get("url", "")}:{m.location.get("lineNumber", "")})'))
+                page.on('console', lambda m: m.type == 'error' and console.append(
+                    f'{m.text[:300]} ({m.location.get("url", "")}:{m.location.get("lineNumber", "")})'))
                 page.on('pageerror', lambda e: console.append(f'uncaught: {str(e)[:300]}'))
                 for name in notebooks:
                     log(f'== {name}')
                     results.append(check_notebook(page, base, tree, venv_py, name, out/name, files, cell_timeout, console))
                 br.close()
         finally: stop(proc)
+    log_text = (out/'jupyter.log').read_text(errors='replace')
+    errors = [l for l in log_text.splitlines() if l.startswith('[E ') or l.startswith('Traceback') or 'pre-save hook failed' in l.lower()]
+    if errors: final.append(f'the JupyterLab server logged errors (see {out/"jupyter.log"}):\n      ' + '\n      '.join(errors[:10]))
     after = dirty(tree)
     if after: final.append('git status is not empty after the check:\n      ' + '\n      '.join(after))
     for l in after:
@@ -430,8 +458,10 @@ SELFTEST_CELLS = [ # (source, committed outputs): each broken on purpose, but th
 def selftest(out, tmp, **kw): # the check must find each fault of a notebook broken on purpose; -> number of faults it missed
     tree = tmp/'selftest'; (tree/'nbs').mkdir(parents=True)
     shutil.copy2(REPO/'settings.ini', tree/'settings.ini')
-    cells = [dict(cell_type='code', execution_count=None, id=f'c{i}', metadata={}, outputs=o, source=src) for i, (src, o) in enumerate(SELFTEST_CELLS)]
-    nb = dict(cells=cells, metadata={'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}}, nbformat=4, nbformat_minor=5)
+    cells = [dict(cell_type='code', execution_count=None, id=f'c{i}', metadata={}, outputs=o, source=src)
+             for i, (src, o) in enumerate(SELFTEST_CELLS)]
+    kernelspec = {'display_name': 'python3', 'language': 'python', 'name': 'python3'}
+    nb = dict(cells=cells, metadata={'kernelspec': kernelspec}, nbformat=4, nbformat_minor=5)
     (tree/'nbs'/'selftest.ipynb').write_text(json.dumps(nb, indent=1) + '\n')
     (tree/'.gitignore').write_text('.ipynb_checkpoints/\n.last_checked\n')
     subprocess.run(['git', 'init', '-q', str(tree)], check=True); git(tree, 'add', '-A')
@@ -442,7 +472,7 @@ def selftest(out, tmp, **kw): # the check must find each fault of a notebook bro
               'traceback': 'ValueError: selftest traceback', 'dirty git status': 'git status is not empty'}
     missed = [k for k, v in expect.items() if v not in found]
     log('\n== selftest: the problems it found\n' + found)
-    log(f"selftest {'PASS' if not missed else 'FAIL'}: " + (f'missed {missed}' if missed else f'found all {len(expect)} faults: {", ".join(expect)}'))
+    log(f"selftest {'FAIL' if missed else 'PASS'}: " + (f'missed {missed}' if missed else f'found all {len(expect)} faults: {", ".join(expect)}'))
     return len(missed)
 
 def main():
@@ -463,7 +493,8 @@ def main():
         results, final = check_tree(snapshot(tmp) if a.snapshot else REPO, a.notebooks, out, tmp, **kw)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     n = report(results, final, out, time.time() - t0)
-    if n and not a.snapshot and dirty(REPO): log('the notebooks were saved with what the check ran: `git diff nbs/` shows it, `git checkout -- nbs/` undoes it')
+    if n and not a.snapshot and dirty(REPO):
+        log('the notebooks were saved with what the check ran: `git diff nbs/` shows it, `git checkout -- nbs/` undoes it')
     return 1 if n else 0
 
 if __name__ == '__main__': sys.exit(main())

@@ -14,7 +14,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-import torchvision
 from fastcore.basics import patch
 
 from .prototypes import interp_matrix  # the one bilinear-weights matrix (and its cache), shared with MAP
@@ -285,6 +284,7 @@ def resnet_network(name:str='resnet50', # 'resnet50' or 'resnet18'
                    weights=None, # None, 'imagenet' or a local state-dict path
                   ) -> nn.Module:
     "The plain torchvision ResNet (output stride 32) with the requested weights; `build_backbone` dilates it."
+    import torchvision   # here, not at the top: importing it costs a second, and the Lite backbones never need it
     enum = torchvision.models.get_model_weights(name).IMAGENET1K_V1
     try: net = torchvision.models.get_model(name, weights=enum if weights == 'imagenet' else None)
     except (URLError, OSError, RuntimeError) as e:
