@@ -26,8 +26,8 @@ from .runs import atomic_write, write_files, claim_outputs, csv_text
 # %% auto #0
 __all__ = ['PROTOCOL', 'SCORES', 'RESULT_FILES', 'FeatureCache', 'feature_cache', 'evaluate', 'unit_of', 'unit_runs',
            'results_table', 'table_markdown', 'check_clean', 'write_results', 'choose_eta', 'mask_at',
-           'read_binary_mask', 'tint_mask', 'output_names', 'segment', 'predictor', 'predict', 'predict_row',
-           'plot_predictions']
+           'read_binary_mask', 'tint_mask', 'output_names', 'segment', 'predictor', 'claim_predictions',
+           'write_predictions', 'predict', 'predict_row', 'plot_predictions']
 
 # %% ../nbs/09_evaluate.ipynb #h15lbl00
 class _Label(NamedTuple):
@@ -360,6 +360,22 @@ def predictor(weights=None, # a run folder, model.pt or checkpoint.pt of `srpnet
     m, run_config, _ = load_trained(weights, device, allow_unfinished, 'predict')
     return m, run_config.get('size') or 417
 
+# %% ../nbs/09_evaluate.ipynb #2ca71d5e
+def claim_predictions(folder, names:list, # the output folder; one output name per query (`output_names`)
+                      overwrite:bool=False, flag:str='--out') -> Path: # replace existing outputs; the option naming the folder
+    "`claim_outputs` for the mask and overlay files of each query, before any work"
+    return claim_outputs(folder, [f'{n}_{kind}.png' for n in names for kind in ('mask', 'overlay')], overwrite,
+                         need=2**20 * len(names), flag=flag)   # ~1 MiB a query
+
+def write_predictions(folder, names:list, images:list, masks:list) -> list: # per query: output name, PIL image, bool mask
+    "Write <name>_mask.png (255 = object) and <name>_overlay.png per query, each atomically (after `claim_predictions`)"
+    from PIL import Image
+    Path(folder).mkdir(parents=True, exist_ok=True); written = []
+    for name, img, mask in zip(names, images, masks):
+        for pic, kind in ((Image.fromarray(np.asarray(mask, np.uint8) * 255), 'mask'), (tint_mask(img, mask), 'overlay')):
+            written.append(atomic_write(Path(folder)/f'{name}_{kind}.png', lambda f, pic=pic: pic.save(f, format='PNG')))
+    return written
+
 # %% ../nbs/09_evaluate.ipynb #c7692618
 def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `srpnet.train` (None: the shipped model)
             support_images:list=(), # K support image paths
@@ -380,8 +396,8 @@ def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `sr
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be an integer >= 1, got {size!r}")
     net, run_size = predictor(weights, model, device, allow_unfinished)
-    names = [(f'{n}_mask.png', f'{n}_overlay.png') for n in output_names(query_images)]
-    out_dir = claim_outputs(out_dir, [n for t in names for n in t], overwrite, need=2**20 * len(names))   # ~1 MiB a query
+    names = output_names(query_images)
+    out_dir = claim_predictions(out_dir, names, overwrite)
     if use_iqi and not any(VARIANTS[v].use_iqi for v in variants_of(net)):   # as `evaluate` refuses a row the model lacks
         raise ValueError(f"--iqi: this model runs the Table 1 rows {variants_of(net)}, none with IQI (srpnet_eval refuses "
                          "them too): drop --iqi, or use a model trained as F or F+SRP")
@@ -390,13 +406,7 @@ def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `sr
     masks = [read_support_mask(m, img.size, resize=resize_masks) for m, img in zip(support_masks, shots)]
     for m, path in zip(masks, support_masks): mask_at(m, size, f"mask '{path}'")
     queries = [read_image(q) for q in query_images]
-    preds = segment(net, shots, masks, queries, size, use_iqi)
-    from PIL import Image
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for img, mask, (m_name, o_name) in zip(queries, preds, names):
-        for pic, name in ((Image.fromarray(mask.astype(np.uint8) * 255), m_name), (tint_mask(img, mask), o_name)):
-            atomic_write(out_dir/name, lambda f: pic.save(f, format='PNG'))
-    return [out_dir/n for t in names for n in t]
+    return write_predictions(out_dir, names, queries, segment(net, shots, masks, queries, size, use_iqi))
 
 # %% ../nbs/09_evaluate.ipynb #5a5b0bc9
 def predict_row(model:SRPNet, # the trained model of the row (in eval mode)

@@ -12,10 +12,9 @@ import torch
 from PIL import Image, ImageDraw
 from .synth import synth_image, SYNTH_CLASSES
 from .episodes import read_image, read_support_mask
-from .evaluate import tint_mask, output_names, segment
-from .runs import claim_outputs, atomic_write
+from .evaluate import tint_mask, output_names, segment, claim_predictions, write_predictions
 from .paths import repo_root
-from .model import SRPNet, shipped_models
+from .model import SRPNet
 
 # %% auto #0
 __all__ = ['EXAMPLE_CLASSES', 'N_EXAMPLES', 'shipped_model', 'example_image', 'example_objects', 'example_mask', 'examples',
@@ -26,9 +25,7 @@ __all__ = ['EXAMPLE_CLASSES', 'N_EXAMPLES', 'shipped_model', 'example_image', 'e
 @functools.cache
 def shipped_model() -> SRPNet:
     "The model the notebooks run by default, loaded once (eval mode): the shipped trained model, `SRPNet.pretrained()`"
-    if shipped_models(): return SRPNet.pretrained()
-    with torch.random.fork_rng():   # until one ships: the untrained F+SRP, its fusion conv drawn with seed 0
-        torch.manual_seed(0); return SRPNet.from_variant('F+SRP', backbone='lite0', weights='imagenet', train_stages=0).eval()
+    return SRPNet.pretrained()
 
 # %% ../nbs/17_widgets.ipynb #847a82dd
 EXAMPLE_CLASSES = SYNTH_CLASSES[1:]   # the 20 Synth-5i classes, e.g. 'stripes-0deg-redyellow'
@@ -99,14 +96,9 @@ def save_predictions(folder, # the folder (created when missing)
                      names:list, images:list, masks:list, # per query: output name (`output_names`), PIL image, bool mask
                      overwrite:bool=False) -> list: # replace existing files of the same names
     "Write <name>_mask.png and <name>_overlay.png per query, atomically; the files written"
-    files = [(f'{n}_mask.png', f'{n}_overlay.png') for n in names]
-    try: folder = claim_outputs(folder, [f for pair in files for f in pair], overwrite, need=2**20 * len(names), flag='folder')
+    try: folder = claim_predictions(folder, names, overwrite, flag='folder')
     except FileExistsError as e: raise FileExistsError(str(e).replace('pass --overwrite', "tick 'overwrite'")) from None
-    folder.mkdir(parents=True, exist_ok=True); written = []
-    for (mask_file, overlay_file), img, mask in zip(files, images, masks):
-        for png, name in ((Image.fromarray(np.asarray(mask, np.uint8) * 255), mask_file), (tint_mask(img, mask), overlay_file)):
-            written.append(atomic_write(folder/name, lambda f, png=png: png.save(f, format='PNG')))
-    return written
+    return write_predictions(folder, names, images, masks)
 
 def default_out_dir() -> Path:
     "Where the app saves by default: <checkout>/runs/own_images (git-ignored), else ./runs/own_images"
