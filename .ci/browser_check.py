@@ -100,7 +100,7 @@ def explain_notebook_diff(tree, path, out=None): # what saving changed in notebo
 def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def jupyter_dirs(tmp:Path, venv_py:str): # throwaway Jupyter dirs: nbdev's pre-save hook, quiet notifications, all cells in the DOM
+def jupyter_dirs(tmp:Path, venv_py:str): # throwaway Jupyter dirs: the pre-save hooks of .ci/hooks, quiet notifications, all cells in the DOM
     cfg, data, rt = tmp/'config', tmp/'data', tmp/'runtime'
     for d in (cfg, data, rt): d.mkdir(parents=True)
     hook = ("import sys; from pathlib import Path; from nbdev.clean import _add_jupyter_hooks\n"
@@ -109,6 +109,8 @@ def jupyter_dirs(tmp:Path, venv_py:str): # throwaway Jupyter dirs: nbdev's pre-s
             "    upd = _add_jupyter_hooks(fn.read_text() if fn.exists() else '', fn)\n"
             "    if upd is not None: fn.write_text(upd)\n") # the loop of nbdev.clean.nbdev_install_hooks, into cfg not ~/.jupyter
     subprocess.run([venv_py, '-c', hook, str(cfg)], check=True)
+    subprocess.run([venv_py, '-c', 'import sys; from srpnet.docs import install_save_hook; install_save_hook(sys.argv[1])', str(cfg)],
+                   check=True)   # then srpnet's, as .ci/hooks installs it after nbdev_install_hooks: no widget views on save
     settings = cfg/'lab'/'user-settings'/'@jupyterlab'
     for ext, name, val in (('apputils-extension', 'notification', {'checkForUpdates': False, 'fetchNews': 'false'}),
                            ('notebook-extension', 'tracker', {'windowingMode': 'none'})):
