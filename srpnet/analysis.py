@@ -469,7 +469,9 @@ def episode_row(axes, res:QualitativeResults, dataset, fold:int, episode:int, va
     "support + mask | query + truth | each row's stored query prediction (IoU in the title)"
     spec = dataset.spec(episode); c = spec.class_ids[0]; s, q = spec.support_ids[0][0], spec.query_ids[0]
     row, support, query = res.row(fold, episode), dataset.load_image(s), dataset.load_image(q)
-    head, axes = f"fold {fold} ep {episode}: {dataset.class_name(c)}\nsupport {s.split('/')[-1]}", list(axes)
+    head, axes = f"support {s.split('/')[-1]}", list(axes)
+    axes[0].text(-0.06, 0.5, f"fold {fold}, episode {episode}\n{dataset.class_name(c)}", rotation=90, ha='right', va='center',
+                 fontsize=8, transform=axes[0].transAxes)   # the row's label, left of its first panel
     if self_prediction:
         draw(axes.pop(0), support, None, head); head = 'support mask'
     draw(axes.pop(0), support, dataset.load_label(s, c), head if self_prediction else head + ' + mask')
@@ -487,10 +489,10 @@ def cases_figure(res:QualitativeResults, kind:str, # the rule's pick to draw: 's
     self_pred = kind == 'self_prediction'
     variants = variants or (('F', 'F+SRP') if self_pred else QUERY_ROWS)
     folds, n = sorted(res.selection['folds'], key=int), 2 + len(variants) + self_pred * (1 + len(variants))
-    fig, axes = plt.subplots(len(folds), n, figsize=(2.1 * n, 2.4 * len(folds)), squeeze=False)
+    fig, axes = plt.subplots(len(folds), n, figsize=(PAGE_WIDTH, (PAGE_WIDTH / n + 0.35) * len(folds)), squeeze=False,
+                             layout='constrained')   # the page's width: n panels, each with a two-line title
     for ax_row, f in zip(axes, folds):
         episode_row(ax_row, res, display_episodes(res, int(f), root), int(f), res.selection['folds'][f][kind], variants, self_pred)
-    fig.tight_layout()
     return fig
 
 def self_prediction_figure(res:QualitativeResults, root=None, models:tuple=('F', 'F+SRP')):
