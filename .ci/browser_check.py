@@ -28,16 +28,6 @@ def log(*a): print(*a, flush=True)
 # ---------------------------------------------------------------- the tree, the server
 def git(tree, *args, check=True): return subprocess.run(['git', '-C', str(tree), *args], capture_output=True, text=True, check=check).stdout
 
-def missing_filters(tree): # git filters .gitattributes names for the notebooks that this checkout has not configured
-    names = set(re.findall(r'filter=([\w.-]+)', (tree/'.gitattributes').read_text())) if (tree/'.gitattributes').exists() else set()
-    return sorted(n for n in names if not git(tree, 'config', f'filter.{n}.clean', check=False).strip())
-
-def as_git_sees(tree, path): # the text of `path` (relative to `tree`) after its git clean filter, if any: what git compares
-    text = (tree/path).read_text()
-    attr = git(tree, 'check-attr', 'filter', '--', path).strip().rsplit(': ', 1)[-1]
-    cmd = git(tree, 'config', f'filter.{attr}.clean', check=False).strip() if attr not in ('unspecified', 'unset', '') else ''
-    return subprocess.run(cmd, shell=True, cwd=tree, input=text, capture_output=True, text=True, check=True).stdout if cmd else text
-
 def dirty(tree): # `git status --porcelain` lines of `tree`, without the check's own files
     lines = git(tree, 'status', '--porcelain', '--untracked-files=all').splitlines()
     return [l for l in lines if not l[3:].strip('"').startswith(IGNORED_DIRT)]
@@ -45,8 +35,6 @@ def dirty(tree): # `git status --porcelain` lines of `tree`, without the check's
 def snapshot(tmp:Path): # a throwaway clone of REPO holding its working tree as one commit, so the check touches nothing here
     tree = tmp/'tree'
     subprocess.run(['git', 'clone', '-q', str(REPO), str(tree)], check=True)
-    for line in git(REPO, 'config', '--local', '--get-regexp', r'^filter\.', check=False).splitlines(): # as the dev install set them
-        git(tree, 'config', '--local', *line.split(' ', 1))
     files = git(REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0')
     for f in filter(None, files):
         src, dst = REPO/f, tree/f
@@ -80,7 +68,7 @@ def _keep_figures(outs, stem, out): # write the figures of `outs` as files `stem
                 out.mkdir(parents=True, exist_ok=True); (out/f'{stem}_{k}.{mime[6:]}').write_bytes(base64.b64decode(data))
 
 def explain_notebook_diff(tree, path, out=None): # what saving changed in notebook `path` (of `tree`), in words; figures into `out`
-    old, new = (_joined(json.loads(t)) for t in (git(tree, 'show', f'HEAD:{path}'), as_git_sees(tree, path)))
+    old, new = (_joined(json.loads(t)) for t in (git(tree, 'show', f'HEAD:{path}'), (tree/path).read_text()))
     why = [] if old.get('metadata') == new.get('metadata') else [
         f'notebook metadata {_short(old.get("metadata"))} -> {_short(new.get("metadata"))}']
     if len(old['cells']) != len(new['cells']): return why + [f"{len(old['cells'])} cells -> {len(new['cells'])}"]
@@ -94,7 +82,7 @@ def explain_notebook_diff(tree, path, out=None): # what saving changed in notebo
                     _keep_figures(gone, f'{Path(path).stem}_cell{i}_committed', out)
                     _keep_figures(came, f'{Path(path).stem}_cell{i}_saved', out)
             else: why.append(f'cell {i} {k}: {_short(a.get(k))} -> {_short(b.get(k))}')
-    return why or ['as git compares it (after its clean filter, if any), nothing differs but the JSON layout (e.g. multi-line '
+    return why or ['nothing differs but the JSON layout (e.g. multi-line '
                    'strings as lists of lines, as JupyterLab writes them), or nothing at all']
 
 def free_port():
@@ -416,9 +404,6 @@ def check_tree(tree:Path, notebooks:list, out:Path, tmp:Path, keep_data=False, c
         raise SystemExit('these notebooks have uncommitted changes, which saving them in the browser would mix with its outputs:\n  '
                          + '\n  '.join(mine) + '\ncommit them first, or run `bash .ci/browser --snapshot` (checks a throwaway clone)')
     if before: log(f'note: git status is not empty before the check ({len(before)} entries): the final check will fail')
-    if (missing := missing_filters(tree)):
-        log(f"note: .gitattributes names the git filter(s) {missing}, which this checkout has not configured: run the README's "
-            "dev install (`bash .ci/hooks`), or git status will count what the filter leaves out")
     if not re.search(r'^jupyter_hooks\s*=\s*true\s*$', (tree/'settings.ini').read_text(), re.M | re.I):
         log("note: settings.ini does not say `jupyter_hooks = True`: nbdev's pre-save hook will not clean saved notebooks")
     files = sample_images(tmp, venv_py)
@@ -446,10 +431,7 @@ def check_tree(tree:Path, notebooks:list, out:Path, tmp:Path, keep_data=False, c
     for l in after:
         path = l[3:].strip('"')
         if l[:2].strip() == 'M' and path.endswith('.ipynb'):
-            if subprocess.run(['git', '-C', str(tree), 'diff', '--quiet', '--', path]).returncode == 0:
-                final.append(f'{path}: `git status` lists it but `git diff` shows nothing: the clean filter hides the change, but the '
-                             "file's size changed and git status does not re-read a file whose size changed (`git add` would clear it)")
-            else: final.append(f'{path} changed on saving: ' + '\n      '.join(explain_notebook_diff(tree, path, out/'changed')))
+            final.append(f'{path} changed on saving: ' + '\n      '.join(explain_notebook_diff(tree, path, out/'changed')))
             if tree != REPO: (out/'changed').mkdir(exist_ok=True); shutil.copy2(tree/path, out/'changed'/Path(path).name)
     if after: (out/'git.diff').write_text(git(tree, 'diff'))
     return results, final
