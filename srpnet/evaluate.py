@@ -323,6 +323,12 @@ def output_names(paths:list) -> list:
     if len(set(names)) < len(names): names = [f'{i + 1:04d}-{n}' for i, n in enumerate(names)]
     return names
 
+# %% ../nbs/09_evaluate.ipynb #fefd4337
+def _check_shots(images:list, masks:list):
+    "One mask per support image, at least one shot (`segment`, `predict`)"
+    if len(images) != len(masks) or not images:
+        raise ValueError(f"give as many support masks as support images (got {len(images)} images, {len(masks)} masks)")
+
 # %% ../nbs/09_evaluate.ipynb #5cb283e3
 def segment(model:SRPNet, # a model in eval mode (`SRPNet.pretrained()`, `load_trained(...)[0]`)
             support_images:list, # K PIL images
@@ -332,8 +338,7 @@ def segment(model:SRPNet, # a model in eval mode (`SRPNet.pretrained()`, `load_t
             use_iqi:bool|None=None) -> list: # force IQI on/off (None: as the model was built)
     "The object marked in the supports, segmented in each query: a bool mask [H,W] per query, at the query's own size"
     from PIL import Image
-    if len(support_images) != len(support_masks) or not support_images:
-        raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
+    _check_shots(support_images, support_masks)
     for k, (img, m) in enumerate(zip(support_images, support_masks)):
         if np.shape(m) != (img.height, img.width): raise ValueError(f"support mask {k + 1} is {np.shape(m)[::-1]} (w, h) but its "
                                                                     f"image is {img.size}: give each image its own mask")
@@ -390,8 +395,7 @@ def predict(weights=None, # run folder, model.pt or checkpoint.pt written by `sr
             allow_unfinished:bool=False, # use the checkpoint of a run that has not finished training
             model:str|None=None) -> list: # a shipped model's name instead of `weights` (None: the default one)
     "Segment `query_images` with the object marked in the support images; write masks and overlays"
-    if len(support_images) != len(support_masks) or not support_images:
-        raise ValueError(f"give as many support masks as support images (got {len(support_images)} images, {len(support_masks)} masks)")
+    _check_shots(support_images, support_masks)
     if not query_images: raise ValueError("no query image given")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be an integer >= 1, got {size!r}")

@@ -45,7 +45,7 @@ def held_out(recipe:RunConfig, # a shipped model's recipe (a mixture)
 def untrained(recipe:RunConfig, fusion_init:str) -> SRPNet:
     "The recipe's model before training (ImageNet backbone, fusion conv as `fusion_init` starts it; seeded as training is)"
     torch.manual_seed(recipe.seed)
-    return SRPNet(**{**recipe.model_kwargs(), 'fusion_init': fusion_init, **IQI}).eval()
+    return SRPNet(**{**recipe.model_kwargs(), 'fusion_init': fusion_init}).eval()
 
 # %% ../nbs/14_pretrained.ipynb #69a13229
 def score_benchmark(model:SRPNet, recipe:RunConfig, # the model, and the recipe giving size, shot and min_size
