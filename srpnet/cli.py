@@ -14,7 +14,7 @@ from .datasets import DATASETS, dataset_entry, make_synthetic_voc
 from .config import RunConfig, Experiment, setting_types, parse_text, check_value
 from .train import train, train_folds, make_dataset, normalisation, resolve_device, record_placements
 from .evaluate import RESULT_FILES, write_results, results_table, table_markdown, plot_predictions, predict, PROTOCOL
-from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model, dry_run, SCALES
+from .experiment import experiment, EXPERIMENTS, run_experiment, evaluate_run, select_eta_for_run, locate_model, dry_run, SCALES, eta_verdict
 from .iqi import IQI_STEPS
 from .variants import VARIANTS, IQI_MODELS
 from .runs import claim_outputs, read_json, atomic_write, atomic_write_text, atomic_write_json
@@ -237,9 +237,7 @@ def quickstart(out='runs/quickstart', # output folder
     results = read_json(written[1]/'results.json')
     etas = {v: read_json(out/'eta'/f'{v}_fold0_seed0.json') for v in IQI_MODELS if v in exp.variants}
     for v, c in etas.items():
-        say(f"{v}+IQI: eta = {c['eta']:g} on {c['n_episodes']} base-class episodes; validation mIoU with IQI "
-            f"{100 * dict(map(tuple, c['scores']))[c['eta']]:.1f} vs {100 * c['no_iqi']:.1f} without"
-            + (" -> validation turned IQI off in effect (no eta beat plain F)" if c['iqi_off'] else ""))
+        say(f"{v}+IQI: {eta_verdict(c)}")
     models = {v: locate_model(exp, v, 0) for v in exp.variants}
     mean, std = normalisation(models['F'])
     test_set = make_dataset(exp.config, 'val', 4, seed=0, mean=mean, std=std)
@@ -249,7 +247,7 @@ def quickstart(out='runs/quickstart', # output folder
     import matplotlib.pyplot as plt; plt.close(fig)
     table = table_markdown(results_table(results['results']))
     print(f"\nSynth-5i fold 0, 1-way 1-shot, mIoU (%) mean ± std over {len(exp.eval_seeds)} seeds x {exp.n_episodes} episodes "
-          f"(protocol {PROTOCOL['id']}, scaled down), eta: " + ', '.join(f"{v}+IQI {c['eta']:g}" for v, c in etas.items()))
+          f"(protocol {PROTOCOL['id']}, scaled down), eta: " + ', '.join(f"{v}+IQI {c['eta']:g}" + (' (IQI off)' if c['eta'] == 0 else '') for v, c in etas.items()))
     print(table)
     print('\nEffects (paired over folds x training seeds; one unit here, so no interval):')
     print((written[1]/'effects.md').read_text())

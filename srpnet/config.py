@@ -186,11 +186,15 @@ def _dataset_ok(name) -> bool:
     except ValueError: return False
 
 def check_training_classes(config) -> None:
-    "Refuse what a mixture or all-class training cannot do: a dataset root of its own, or base-class validation"
+    "Refuse what a mixture or all-class training cannot do (a dataset root of its own, base-class validation, a held-out fold) and a held-out fold that is the test fold"
     mixture, every = '+' in config.dataset, config.train_classes == 'all'
     if mixture and config.root is not None:
         raise ValueError(f"root={config.root!r}: a mixture ({config.dataset!r}) reads each part from its default root; prepare "
                          "them with srpnet_prepare (or set $SRPNET_DAVIS20) and leave root unset")
+    if config.hold_out is not None and (mixture or every or config.hold_out == config.fold):
+        why = ('equals the test fold' if config.hold_out == config.fold else f"needs train_classes='base'" if every else 'needs a single dataset')
+        raise ValueError(f"hold_out={config.hold_out} {why}: hold out one of the training folds {[f for f in range(4) if f != config.fold]} "
+                         "of a single benchmark, or leave it unset")
     if (mixture or every) and config.val_every:
         why = f"train_classes='all' leaves no class out" if every else f"a mixture mixes the class ids of {config.dataset!r}"
         raise ValueError(f"val_every={config.val_every}: {why}, so base-class validation has nothing to score: set val_every=0")
@@ -203,6 +207,7 @@ class RunConfig:
     root:str|None = setting(None, 'dataset root (none: the dataset\'s default, see srpnet_prepare)', path=True)
     fold:int = setting(0, 'test fold (training uses the other classes)', lo=0, hi=3)
     train_classes:str = setting('base', "'base': train on the other folds' classes (the protocol) | 'all': on every class, no test fold left (a model to ship)", choices=('base', 'all'))
+    hold_out:int|None = setting(None, "a training fold left out as well: its classes stay unseen, to validate on (the configuration check's selection runs)", lo=0, hi=3)
     shot:int = setting(1, 'K support images per way', lo=1)
     way:int = setting(1, 'C classes per episode', lo=1)
     min_size:int = setting(1, "pixels of the episode's class an image needs to be drawn (query or support, training and test): "
@@ -220,7 +225,7 @@ class RunConfig:
     metric:str|None = setting(None, "'cosine' | 'fidelity' (none: the variant's)", choices=('cosine', 'fidelity'))
     srp:bool|None = setting(None, "support loss on/off (default: the variant's)")
     alpha:float = setting(20., 'logit scale', gt=0)
-    eta:float|None = setting(None, "IQI step (none: the model's default); choose it with srpnet.evaluate.choose_eta", gt=0)
+    eta:float|None = setting(None, "IQI step (0: IQI off; none: the model's default); choose it with srpnet.evaluate.choose_eta", lo=0)
     iters:int = setting(30_000, 'training iterations (one episode per process each)', lo=1)
     lr:float = setting(1e-3, 'initial learning rate', gt=0)
     momentum:float = setting(0.9, 'SGD momentum', lo=0, hi=1)
@@ -273,7 +278,7 @@ def load(cls:RunConfig, path) -> RunConfig:
 RunConfig.record = record   # the recorded form: JSON-able, paths relative to the repository
 
 # %% ../nbs/07b_config.ipynb #5a59c3bc
-_PER_RUN = ('variant', 'fold', 'seed', 'out', 'lr', 'iters', 'lr_step', 'device', 'precision')     # set per run: not `search` overrides
+_PER_RUN = ('variant', 'fold', 'seed', 'out', 'lr', 'lr_step', 'hold_out', 'device', 'precision')     # set per run: not `search` overrides
 
 def _check_overrides(search:tuple, label:str) -> tuple:
     "`search`/`refine` overrides as a tuple of dicts of RunConfig fields an experiment may change"
@@ -291,17 +296,21 @@ class Experiment:
     folds:tuple = setting((0, 1, 2, 3), 'test folds', of=int, lo=0, hi=3, distinct=True)
     train_seeds:tuple = setting((0,), 'training seeds: one trained model per (variant, fold, training seed)', of=int, lo=0, distinct=True)
     variants:tuple = setting(TRAINED, 'trained models (rows of srpnet.variants.TRAINED)', of=str, choices=lambda: TRAINED)
-    lr_grid:tuple = setting((), "candidate lrs, tried on fold 0's base-class validation (empty: config.lr)", of=float, gt=0)
+    lr_grid:tuple = setting((), "candidate lrs of the configuration check (empty: config.lr)", of=float, gt=0)
     search:tuple = setting((), "RunConfig overrides tried with every lr (e.g. ({'train_stages': 0}, {'train_stages': 2}))", cli=False)
     refine:tuple = setting((), "second round: overrides tried at the first round's best lr", cli=False)
-    lr_check_iters:int = setting(60, 'iterations per candidate (lr x search)', lo=1)
-    lr_check_episodes:int = setting(48, 'validation episodes per candidate', lo=1)
+    validation:str = setting('base', "how the configuration and IQI's eta are chosen: 'unseen' (per test fold, on a training fold the selection runs "
+                             "never saw) | 'base' (on base-class validation: new images of the training classes)", choices=('unseen', 'base'))
+    val_rotation:bool = setting(False, "unseen: validate each test fold on each of its three training folds in turn (false: on its partner, 0-1 and 2-3)")
+    diagnostic_folds:tuple = setting((), "unseen: test folds where, after the choice, every candidate is also scored on the test fold (a rank-correlation diagnostic)", of=int, lo=0, hi=3)
+    lr_check_iters:int = setting(60, "base: iterations per candidate (unseen: selection runs train as the final models do)", lo=1)
+    lr_check_episodes:int = setting(48, 'validation episodes per candidate (unseen: per held-out fold, for eta too)', lo=1)
     eval_seeds:tuple = setting((0, 1, 2, 3, 4), "test episode seeds (the protocol's 5 runs)", of=int, lo=0, distinct=True)
     n_episodes:int = setting(1000, 'test episodes per seed', lo=1)
     shots:tuple = setting((1,), 'evaluation shots (models are trained with config.shot)', of=int, lo=1, distinct=True)
     iqi_step:str = setting('absolute', 'IQI step rule, a key of srpnet.iqi.IQI_STEPS', choices=lambda: tuple(IQI_STEPS))
     etas:tuple|None = setting(None, "eta candidates (none: the step rule's grid)", of=float, gt=0)
-    eta_episodes:int = setting(300, 'base-class validation episodes for the eta choice', lo=1)
+    eta_episodes:int = setting(300, "base-class validation episodes for the eta choice (base, and the untrained model's)", lo=1)
     full_res:bool = setting(True, 'score queries at their original label resolution')
     eta_per_fold:bool = setting(False, "choose eta on each (variant, fold)'s first training seed, reuse it for the others")
     untrained_seeds:tuple = setting((), 'training seeds whose untrained start F is evaluated too', of=int, lo=0)
@@ -319,6 +328,8 @@ class Experiment:
         if set(self.untrained_seeds) - set(self.train_seeds):
             raise ValueError(f"{label}: untrained_seeds {self.untrained_seeds} must be training seeds {self.train_seeds}")
         self.search, self.refine = _check_overrides(self.search, label), _check_overrides(self.refine, label)
+        if self.diagnostic_folds and (self.validation != 'unseen' or set(self.diagnostic_folds) - set(self.folds)):
+            raise ValueError(f"{label}: diagnostic_folds {self.diagnostic_folds} need validation='unseen' and test folds of {self.folds}")
         if self.etas is None: self.etas = tuple(IQI_STEPS[self.iqi_step].eta_grid)
 
 # %% ../nbs/07b_config.ipynb #db49e18d

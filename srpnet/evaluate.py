@@ -279,7 +279,7 @@ def choose_eta(model:SRPNet, # trained model with IQI available (its `eta` is re
                 model.eta = eta
                 _score_episode(model, inputs, spec, True, meters[eta], None)
     finally: model.eta = saved
-    scores = {float(eta): m.miou() for eta, m in meters.items()}
+    scores = {0.: plain.miou(), **{float(eta): m.miou() for eta, m in meters.items()}}   # eta 0 = IQI off, first: it wins a tie
     return max(scores, key=scores.get), dict(scores=scores, no_iqi=plain.miou(), n_episodes=n)
 
 # %% ../nbs/09_evaluate.ipynb #cc26079f

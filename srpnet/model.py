@@ -49,7 +49,7 @@ class SRPNet(nn.Module):
                  srp:bool=True, # self-regularisation: add w_s * L_sup to the loss (False: w_s = 0)
                  use_iqi:bool=False, # run iterative query inference (`srpnet.iqi`) in eval mode
                  n_iqi:int=5, # IQI iterations N
-                 eta:float|None=None, # IQI step size; None: the step rule's `default_eta`
+                 eta:float|None=None, # IQI step size (0: IQI off); None: the step rule's `default_eta`
                  iqi_step:str='absolute', # a key of `srpnet.iqi.IQI_STEPS`: 'absolute' (eq. 12 on P) or 'unit' (scale-free)
                  alpha:float=20., # logit scale of eq. 3
                  w_s:float=1., # weight of the support loss (eq. 11)
@@ -133,7 +133,7 @@ def head(self:SRPNet,
             w_s = self.w_s if self.srp else 0.
             out.loss = combined_loss(out.loss_support, out.loss_query, w_s=w_s, w_q=self.w_q)
             if w_s == 0: out.loss_support = out.loss_support.detach()
-        if use_iqi:
+        if use_iqi and self.eta > 0:   # eta 0: IQI off (the choice when no step beats plain F on validation)
             out.iqi_result = iterative_query_inference(query_feats, support_feats, support_labels, out_size=out_size, n_iter=self.n_iqi,
                                                 eta=self.eta, alpha=self.alpha, metric=self.metric, step=self.iqi_step)
             out.query_probs = out.iqi_result.scores / out.iqi_result.scores.sum(1, keepdim=True).clamp_min(1e-12)

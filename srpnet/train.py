@@ -52,6 +52,10 @@ def make_dataset(config:RunConfig, # the run (dataset, root, fold, shot, way, si
     sets = [open_dataset(name, config.root, fold=f, split=split, shot=config.shot if shot is None else shot, way=config.way,
                          n_episodes=each, seed=config.seed if seed is None else seed, size=config.size, mean=mean, std=std,
                          min_size=config.min_size, **config.data_kwargs) for name in parts for f in folds]
+    if split == 'train' and config.hold_out is not None:   # a selection run: the held-out fold's classes are not trained on
+        held = set(open_dataset(parts[0], config.root, fold=config.hold_out, split='val', shot=sets[0].shot, n_episodes=1,
+                                min_size=config.min_size, **config.data_kwargs).test_classes)
+        for s in sets: s.train_classes = [c for c in s.train_classes if c not in held]
     return sets[0] if len(sets) == 1 else EpisodeMix(sets, [name for name in parts for f in folds])
 
 # %% ../nbs/08_train.ipynb #ab046880
