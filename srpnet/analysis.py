@@ -27,11 +27,12 @@ __all__ = ['TSNE_MODELS', 'SPACES', 'TSNE_COLUMNS', 'QUALITATIVE_RULES', 'BUILTI
            'eta_source', 'fold_episodes', 'support_frames', 'foreground_prototypes', 'silhouettes', 'tsne_embeddings',
            'tsne_silhouettes', 'tsne_settings', 'tsne_fold', 'write_tsne', 'read_tsne', 'read_tsne_studies',
            'tsne_study', 'plot_tsne_grid', 'silhouette_table', 'paired_differences', 'per_class_silhouettes',
-           'silhouette_effects', 'eta_curves', 'plot_eta_gains', 'prediction_iou', 'predict_variants', 'variant_ious',
-           'score_episodes', 'select_episodes', 'episode_masks', 'qualitative_settings', 'write_qualitative',
-           'qualitative_study', 'QualitativeResults', 'read_qualitative', 'variant_means', 'support_gain',
-           'display_episodes', 'episode_row', 'cases_figure', 'self_prediction_figure', 'live_rows', 'default_row',
-           'show_episode_live', 'explorer_experiment', 'episode_explorer']
+           'silhouette_effects', 'eta_curves', 'plot_eta_gains', 'choices_table', 'diagnostic_table',
+           'diagnostic_candidates', 'compare_tables', 'selection_curves', 'plot_selection_curves', 'prediction_iou',
+           'predict_variants', 'variant_ious', 'score_episodes', 'select_episodes', 'episode_masks',
+           'qualitative_settings', 'write_qualitative', 'qualitative_study', 'QualitativeResults', 'read_qualitative',
+           'variant_means', 'support_gain', 'display_episodes', 'episode_row', 'cases_figure', 'self_prediction_figure',
+           'live_rows', 'default_row', 'show_episode_live', 'explorer_experiment', 'episode_explorer']
 
 # %% ../nbs/16_analysis.ipynb #af0023cd
 def trained_models(exp:Experiment, fold:int, seed:int=0, # the experiment, test fold and training seed
@@ -281,6 +282,67 @@ def plot_eta_gains(exp:Experiment, ax=None, title:str|None=None): # the experime
         ax.plot(s.index, s['mean'], 'o-', ms=4, color=f'C{i}', label=f'{v}: mean of {n} models, band min-max')
     ax.set_xscale('log'); ax.axhline(0, color='k', lw=0.8)
     ax.set_xlabel(f'eta ({exp.iqi_step} step)'); ax.set_ylabel('IQI gain on validation\n(mIoU points)'); ax.set_title(title or exp.name)
+    return ax
+
+# %% ../nbs/16_analysis.ipynb #0896bd05
+def choices_table(exp:Experiment) -> pd.DataFrame: # one row per test fold
+    "Per test fold: the chosen lr and overrides, their validation mIoU %, what validated them, and each IQI model's eta ('off': eta 0)"
+    d = read_json(exp.results/'config_choice.json')
+    folds = d.get('folds') or {str(k): dict(d, validated_on='base-class validation') for k in exp.folds}
+    etas = {(e['variant'], e['fold']): e['eta'] for e in map(read_json, sorted((exp.results/'eta').glob('*_seed0.json')))}
+    rows = []
+    for k, c in folds.items():
+        val = c['val_miou'] if 'val_miou' in c else max(x['val_miou'] for x in d['candidates'])
+        rows.append(dict(fold=int(k), lr=c['lr'], overrides=', '.join(f'{o}={v}' for o, v in sorted(c.get('overrides', {}).items())) or '-',
+                         val_miou=round(100 * val, 1), validated_on=c['validated_on'] if isinstance(c['validated_on'], str) else
+                         'fold ' + ', '.join(map(str, c['validated_on'])),
+                         **{f'eta {v}+IQI': 'off' if etas.get((v, int(k))) == 0 else etas.get((v, int(k))) for v in ('F', 'F+SRP')}))
+    return pd.DataFrame(rows).set_index('fold')
+
+# %% ../nbs/16_analysis.ipynb #26cbbe50
+def diagnostic_table(exp:Experiment) -> pd.DataFrame|None: # one row per diagnostic fold (None: no diagnostic ran)
+    "The rank-correlation diagnostic: per fold, Spearman's rho of each rule's validation scores against the candidates' test scores, and the test mIoU % of each rule's pick"
+    path = exp.results/'validation_diagnostic.json'
+    if not path.is_file(): return None
+    return pd.DataFrame([dict(fold=int(k), candidates=f['n_candidates'], rho_unseen=round(f['rho_unseen'], 2), rho_base=round(f['rho_base'], 2),
+                              test_unseen_pick=round(100 * f['test_of_unseen_pick'], 1), test_base_pick=round(100 * f['test_of_base_pick'], 1),
+                              best_test=round(100 * f['best_test'], 1)) for k, f in read_json(path)['folds'].items()]).set_index('fold')
+
+def diagnostic_candidates(exp:Experiment) -> pd.DataFrame|None:
+    "Every candidate of the diagnostic: its unseen-class and base-class validation and test mIoU %"
+    path = exp.results/'validation_diagnostic.json'
+    if not path.is_file(): return None
+    return pd.DataFrame([dict(fold=r['fold'], lr=r['lr'], overrides=', '.join(f'{o}={v}' for o, v in sorted(r['overrides'].items())) or '-',
+                              unseen=round(100 * r['unseen'], 1), base=round(100 * r['base'], 1), test=round(100 * r['test'], 1), chosen=r['chosen'])
+                         for r in read_json(path)['candidates']])
+
+# %% ../nbs/16_analysis.ipynb #65d48a3a
+def compare_tables(exps:dict, # {label: Experiment}, e.g. {'base-class rule': ..., 'unseen-class rule': ...}
+                   shot:int=1) -> pd.DataFrame: # Table 1 rows x labels: 4-fold mean ± 95% CI (mIoU %)
+    "Table 1 means of several experiments side by side, from their table.csv files ('–' where a row is missing)"
+    cols = {}
+    for label, e in exps.items():
+        t = pd.read_csv(e.results/f'{shot}shot'/'table.csv').set_index('variant')
+        cols[label] = {v: f"{r['mean_mean']:.1f} ± {r['mean_ci95']:.1f}" for v, r in t.iterrows()}
+    return pd.DataFrame(cols).fillna('–')
+
+# %% ../nbs/16_analysis.ipynb #fed48d8d
+def selection_curves(exp:Experiment, variant:str='F') -> pd.DataFrame: # one row per (candidate, selection run, iteration)
+    "The selection runs' training logs (<results>/select/<variant>/<candidate>/*_train_log.csv) in one table"
+    logs = []
+    for p in sorted((exp.results/'select'/variant).glob('*/*_train_log.csv')):
+        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=p.parent.name, run=p.name.split('_')[0]))
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run'])
+
+def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None=None):
+    "Query loss of each candidate's selection runs (rolling mean over `window` iterations, mean over its runs), one line per candidate"
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 3.2), layout='constrained')[1]
+    d = selection_curves(exp)
+    for i, (c, g) in enumerate(d.groupby('candidate')):
+        loss = g.pivot_table(index='iter', columns='run', values='loss_query').mean(1).rolling(window, min_periods=1).mean()
+        ax.plot(loss.index, loss.values, color=f'C{i}', lw=1.2, label=c.replace('_', ' '))
+    ax.set_xlabel('iteration'); ax.set_ylabel(f'query loss (rolling {window})'); ax.set_title(title or exp.name)
     return ax
 
 # %% ../nbs/16_analysis.ipynb #dd637e42

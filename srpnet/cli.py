@@ -166,7 +166,7 @@ def _eval_options(p):
     add_setting(p, RunConfig, 'shot', default=None, help="evaluate K-shot with the trained model (default: the run's shot)")
     add_setting(p, RunConfig, 'eta', default=None, help="IQI step to use (default: the model's)")
     add_setting(p, Experiment, 'iqi_step', default=None, help="IQI step rule, a key of srpnet.iqi.IQI_STEPS (default: the model's)")
-    p.add_argument('--choose_eta', action='store_true', help='pick eta on base-class validation episodes (--etas)')
+    p.add_argument('--choose_eta', action='store_true', help='pick eta on base-class validation episodes (--etas, and 0: IQI off)')
     add_setting(p, Experiment, 'etas', default=None, help="candidates for --choose_eta (default: the step rule's grid)")
     add_setting(p, RunConfig, 'val_episodes', default=300, help='validation episodes for --choose_eta')
     add_setting(p, RunConfig, 'root', help="where the run's data is now, if it moved (default: where it was trained)")

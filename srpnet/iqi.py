@@ -45,7 +45,7 @@ def fuse_scores(probs:list, # N tensors [Q,P,H,W]: softmax probabilities of each
 class StepRule:
     "An IQI step rule: where the prototypes live (`project`, applied to P_0 and after each step), its placeholder eta and the eta grid searched on validation."
     project: Callable       # prototypes [C+1,D] -> prototypes: identity (eq. 12 as printed) or a renormalisation
-    default_eta: float      # placeholder step size before eta is chosen on base-class validation
+    default_eta: float      # placeholder step size before eta is chosen on validation
     eta_grid: tuple         # candidate etas for `srpnet.evaluate.choose_eta`
 
     def step(self, protos:Tensor, grad:Tensor, eta:float) -> Tensor: # the next prototypes, eq. 12 then `project`
