@@ -331,7 +331,9 @@ def selection_curves(exp:Experiment, variant:str='F') -> pd.DataFrame: # one row
     "The selection runs' training logs (<results>/select/<variant>/<candidate>/*_train_log.csv) in one table"
     logs = []
     for p in sorted((exp.results/'select'/variant).glob('*/*_train_log.csv')):
-        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=p.parent.name, run=p.name.split('_')[0]))
+        c = read_json(next(p.parent.glob('*_on*.json')))   # the candidate's lr and overrides, as its scores record them
+        name = ', '.join([f"lr {c['lr']:g}"] + [f'{k}={v}' for k, v in sorted(c['overrides'].items())])
+        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=name, run=p.name.split('_')[0]))
     return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run'])
 
 def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None=None):
@@ -341,8 +343,9 @@ def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None
     d = selection_curves(exp)
     for i, (c, g) in enumerate(d.groupby('candidate')):
         loss = g.pivot_table(index='iter', columns='run', values='loss_query').mean(1).rolling(window, min_periods=1).mean()
-        ax.plot(loss.index, loss.values, color=f'C{i}', lw=1.2, label=c.replace('_', ' '))
+        ax.plot(loss.index, loss.values, color=f'C{i}', lw=1.2, ls='--' if 'iters' in c else '-', label=c)
     ax.set_xlabel('iteration'); ax.set_ylabel(f'query loss (rolling {window})'); ax.set_title(title or exp.name)
+    ax.legend(fontsize=MIN_FONT, title='candidate', title_fontsize=MIN_FONT)
     return ax
 
 # %% ../nbs/16_analysis.ipynb #dd637e42
