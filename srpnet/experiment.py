@@ -26,12 +26,12 @@ from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
 __all__ = ['PARTNER', 'PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'candidate_config', 'run_config', 'stage_device', 'stage_autocast',
-           'locate_model', 'read_timings', 'chosen_config', 'validation_folds', 'selection_config', 'held_out_scores',
-           'eta_verdict', 'choose_config', 'choose_etas', 'train_model', 'run_data_config', 'select_eta_for_run',
-           'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run', 'paired_effect',
-           'effects_table', 'effects_markdown', 'iqi_off_note', 'collect', 'check_inputs', 'validation_diagnostic',
-           'run_experiment', 'plot_effects', 'plot_training_curves', 'config_candidates', 'summary', 'experiment',
-           'dry_run']
+           'locate_model', 'read_timings', 'chosen_config', 'chosen_candidate', 'validation_folds', 'selection_config',
+           'held_out_scores', 'eta_verdict', 'choose_config', 'choose_etas', 'train_model', 'run_data_config',
+           'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run',
+           'paired_effect', 'effects_table', 'effects_markdown', 'iqi_off_note', 'collect', 'check_inputs',
+           'validation_diagnostic', 'run_experiment', 'plot_effects', 'plot_training_curves', 'config_candidates',
+           'summary', 'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def candidate_config(exp:Experiment, lr:float, overrides:dict) -> RunConfig:
@@ -42,8 +42,7 @@ def candidate_config(exp:Experiment, lr:float, overrides:dict) -> RunConfig:
 
 def run_config(exp:Experiment, variant:str, fold:int, seed:int=0) -> RunConfig:
     "The training run of `variant` on `fold` with training seed `seed`, in the configuration chosen for `fold` (its folder: <runs>/<variant>/fold<k>/seed<s>)"
-    chosen = chosen_config(exp, fold)
-    return replace(candidate_config(exp, chosen.pop('lr'), chosen), variant=variant, fold=fold, seed=seed,
+    return replace(candidate_config(exp, *chosen_candidate(exp, fold)), variant=variant, fold=fold, seed=seed,
                    out=str(exp.runs/variant/f'fold{fold}'/f'seed{seed}'))
 
 # %% ../nbs/12_experiment.ipynb #5d1c7ca0
@@ -129,6 +128,11 @@ def chosen_config(exp:Experiment, fold:int|None=None) -> dict:
         if fold is None: raise ValueError(f"experiment {exp.name!r} chose a configuration per test fold: pass fold= (one of {list(exp.folds)})")
         d = d['folds'][str(fold)]
     return dict(lr=d['lr'], **d.get('overrides', {}))
+
+def chosen_candidate(exp:Experiment, fold:int) -> tuple: # (lr, overrides)
+    "`chosen_config` as the candidate it was: its lr and its overrides apart"
+    c = chosen_config(exp, fold)
+    return c.pop('lr'), c
 
 # %% ../nbs/12_experiment.ipynb #e40920da
 def _candidate_name(lr:float, overrides:dict) -> str:
@@ -273,8 +277,7 @@ def choose_etas(exp:Experiment, jobs:int=1) -> dict:
     want = {(v, k): exp.results/'eta'/f'{v}_fold{k}_seed{s}.json' for v in models for k in exp.folds for s in exp.train_seeds}
     if all(p.is_file() for p in want.values()): return {}
     t0, etas = time.time(), tuple(exp.etas)
-    chosen = {k: chosen_config(exp, k) for k in exp.folds}
-    cands = lambda k: [(chosen[k]['lr'], {o: x for o, x in chosen[k].items() if o != 'lr'})]
+    cands = lambda k: [chosen_candidate(exp, k)]
     _all_of(_select_job, [(exp, v, lr, ov, pair, on, etas) for v in models for lr, ov, pair, on in _plan(exp, {k: cands(k) for k in exp.folds})], jobs)
     out = {}
     (exp.results/'eta').mkdir(parents=True, exist_ok=True)
@@ -503,7 +506,7 @@ def _diagnostic_job(exp:Experiment, lr:float, overrides:dict, fold:int) -> dict:
     "One candidate of test fold `fold`'s choice trained as the final F is (the chosen one: that model), scored on base-class validation and on the test fold"
     path = exp.results/'diagnostic'/f'{_candidate_name(lr, overrides)}_fold{fold}.json'
     if path.is_file(): return read_json(path)
-    seed, chosen = exp.train_seeds[0], chosen_config(exp, fold) == dict(lr=lr, **overrides)
+    seed, chosen = exp.train_seeds[0], chosen_candidate(exp, fold) == (lr, overrides)
     cfg = run_config(exp, 'F', fold, seed) if chosen else replace(candidate_config(exp, lr, overrides), variant='F', fold=fold, seed=seed,
                                                                   out=str(exp.runs/'diagnostic'/_candidate_name(lr, overrides)/f'fold{fold}'))
     run = Path(cfg.out)
