@@ -467,7 +467,7 @@ def collect(exp:Experiment, allow_dirty:bool=False) -> dict: # {shot: folder wri
         untrained = [read_json(p) for p in sorted((exp.results/'untrained').glob(f'*_shot{shot}.json'))]
         out = exp.results/f'{shot}shot'
         etas = {p.stem: read_json(p)['eta'] for p in sorted((exp.results/'eta').glob('*.json'))}
-        timings, chosen = read_timings(exp), {str(k): chosen_config(exp, k) for k in exp.folds}
+        timings, chosen = read_timings(exp), _chosen_all(exp)   # (JSON writes the folds as strings)
         write_results(results, out, extra=dict(experiment=exp.record(), validation=exp.validation, chosen=chosen, chosen_eta=etas, timings=timings),
                       allow_dirty=allow_dirty)
         if note := iqi_off_note(exp): write_files(out, {'table.md': (out/'table.md').read_text() + '\n' + note + '\n'})
@@ -635,7 +635,7 @@ def summary(exp:Experiment) -> dict:
     if cands and all('train_s' in c for c in cands):   # the check's cost, wherever its candidates were trained
         t = dict(t, lr_check_s=sum(c['train_s'] for c in cands))
     known = choice.is_file() or not (exp.lr_grid or exp.search)
-    chosen = {k: chosen_config(exp, k) for k in exp.folds} if known else {}
+    chosen = _chosen_all(exp) if known else {}
     first = dict(next(iter(chosen.values()), {}))
     c = candidate_config(exp, first.pop('lr', exp.config.lr), first)
     n = c.train_stages
