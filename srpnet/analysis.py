@@ -266,20 +266,23 @@ def silhouette_effects(sils:dict, # {training seed: silhouette DataFrame (`read_
 # %% ../nbs/16_analysis.ipynb #11402e1d
 def eta_curves(exp:Experiment) -> pd.DataFrame: # one row per model and eta: variant, fold, seed, eta, miou, no_iqi, gain (%)
     "The experiment's validation curves of IQI's eta (`eta/*.json`) in one table, in mIoU %; gain = miou - no_iqi"
-    rows = [dict(variant=c['variant'], fold=c['fold'], seed=c['seed'], eta=eta, miou=100 * s, no_iqi=100 * c['no_iqi'])
-            for c in map(read_json, sorted((exp.results/'eta').glob('*.json'))) for eta, s in c['scores']]
-    d = pd.DataFrame(rows, columns=['variant', 'fold', 'seed', 'eta', 'miou', 'no_iqi'])
+    rows = [dict(variant=c['variant'], fold=c['fold'], seed=c['seed'], validation=c.get('validation', 'base'), eta=eta, miou=100 * s,
+                 no_iqi=100 * c['no_iqi']) for c in map(read_json, sorted((exp.results/'eta').glob('*.json'))) for eta, s in c['scores']]
+    d = pd.DataFrame(rows, columns=['variant', 'fold', 'seed', 'validation', 'eta', 'miou', 'no_iqi'])
     return d.assign(gain=d.miou - d.no_iqi)
 
 # %% ../nbs/16_analysis.ipynb #f3a6cd48
 def plot_eta_gains(exp:Experiment, ax=None, title:str|None=None): # the experiment; a matplotlib axis (None: a new figure)
-    "What IQI adds on validation against eta, per trained row: the mean over its models and a min-max band (`eta_curves`)"
+    "What IQI adds on validation against eta, per trained row: the mean over its distinct curves and a min-max band (`eta_curves`)"
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 3.2), layout='constrained')[1]
     for i, (v, g) in enumerate(eta_curves(exp).groupby('variant')):
+        # unseen-class validation scores one selection run per fold and copies it to every training seed: count it once
+        g = pd.concat([g[g.validation != 'unseen'], g[(g.validation == 'unseen') & (g.seed == g.seed.min())]])
+        per = 'fold: selection runs' if (g.validation == 'unseen').all() else 'model'
         s, n = g.groupby('eta').gain.agg(['mean', 'min', 'max']), len(g.groupby(['fold', 'seed']))
         ax.fill_between(s.index, s['min'], s['max'], color=f'C{i}', alpha=0.2, lw=0)
-        ax.plot(s.index, s['mean'], 'o-', ms=4, color=f'C{i}', label=f'{v}: mean of {n} models, band min-max')
+        ax.plot(s.index, s['mean'], 'o-', ms=4, color=f'C{i}', label=f'{v}: mean of {n} curves (one per {per}), band min-max')
     ax.set_xscale('log'); ax.axhline(0, color='k', lw=0.8)
     ax.set_xlabel(f'eta ({exp.iqi_step} step)'); ax.set_ylabel('IQI gain on validation\n(mIoU points)'); ax.set_title(title or exp.name)
     return ax
