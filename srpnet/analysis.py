@@ -340,15 +340,17 @@ def selection_curves(exp:Experiment, variant:str='F') -> pd.DataFrame: # one row
     return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run'])
 
 def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None=None):
-    "Query loss of each candidate's selection runs (rolling mean over `window` iterations, mean over its runs), one line per candidate"
+    "Query loss of each candidate's selection runs (rolling mean over `window` iterations, mean over its runs), one line per candidate; a longer run dashed, in its shorter twin's colour"
     import matplotlib.pyplot as plt
-    ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 3.2), layout='constrained')[1]
+    ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 4.2), layout='constrained')[1]
     d = selection_curves(exp)
-    for i, (c, g) in enumerate(d.groupby('candidate')):
+    twin = lambda c: re.sub(r', iters=\d+', '', c)          # the same candidate at the default length
+    colour = {b: f'C{i}' for i, b in enumerate(sorted(set(map(twin, d.candidate.unique()))))}
+    for c, g in d.groupby('candidate'):
         loss = g.pivot_table(index='iter', columns='run', values='loss_query').mean(1).rolling(window, min_periods=1).mean()
-        ax.plot(loss.index, loss.values, color=f'C{i}', lw=1.2, ls='--' if 'iters' in c else '-', label=c)
+        ax.plot(loss.index, loss.values, color=colour[twin(c)], lw=1.2, ls='--' if c != twin(c) else '-', label=c)
     ax.set_xlabel('iteration'); ax.set_ylabel(f'query loss (rolling {window})'); ax.set_title(title or exp.name)
-    ax.legend(fontsize=MIN_FONT, title='candidate', title_fontsize=MIN_FONT)
+    ax.legend(fontsize=MIN_FONT, title='candidate', title_fontsize=MIN_FONT, loc='upper center', bbox_to_anchor=(0.5, -0.2), frameon=False)   # below: the curves stay visible
     return ax
 
 # %% ../nbs/16_analysis.ipynb #dd637e42

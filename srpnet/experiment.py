@@ -25,13 +25,13 @@ from .evaluate import FeatureCache, evaluate, choose_eta, unit_of, unit_runs, wr
 from .paths import repo_root, repo_relative, code_version
 
 # %% auto #0
-__all__ = ['PARTNER', 'PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'candidate_config', 'run_config', 'stage_device', 'stage_autocast',
-           'locate_model', 'read_timings', 'chosen_config', 'chosen_candidate', 'validation_folds', 'selection_config',
-           'held_out_scores', 'eta_verdict', 'choose_config', 'choose_etas', 'train_model', 'run_data_config',
-           'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model', 'untrained_run',
-           'paired_effect', 'effects_table', 'effects_markdown', 'iqi_off_note', 'collect', 'check_inputs',
-           'validation_diagnostic', 'run_experiment', 'plot_effects', 'plot_training_curves', 'config_candidates',
-           'summary', 'experiment', 'dry_run']
+__all__ = ['PARTNER', 'FUSION_STARTS', 'PAPER_ROOTS', 'EXPERIMENTS', 'SCALES', 'candidate_config', 'run_config', 'stage_device',
+           'stage_autocast', 'locate_model', 'read_timings', 'chosen_config', 'chosen_candidate', 'validation_folds',
+           'selection_config', 'held_out_scores', 'eta_verdict', 'choose_config', 'choose_etas', 'train_model',
+           'run_data_config', 'select_eta_for_run', 'evaluate_run', 'select_eta', 'evaluate_model', 'untrained_model',
+           'untrained_run', 'paired_effect', 'effects_table', 'effects_markdown', 'iqi_off_note', 'collect',
+           'check_inputs', 'validation_diagnostic', 'run_experiment', 'plot_effects', 'plot_training_curves',
+           'config_candidates', 'summary', 'experiment', 'dry_run']
 
 # %% ../nbs/12_experiment.ipynb #cd8094a3
 def candidate_config(exp:Experiment, lr:float, overrides:dict) -> RunConfig:
@@ -658,17 +658,20 @@ def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -
                       results_dir=results_dir, runs_dir=runs_dir or str(Path(results_dir)/'runs'), **kw)
 
 # %% ../nbs/12_experiment.ipynb #f590962a
+FUSION_STARTS = ({'fusion_init': 'random'}, {'fusion_init': 'identity'})   # how the 1x1 fusion conv starts (01_backbone)
+
 def _cpu_table1(dataset:str, # the benchmark
+                search:tuple=FUSION_STARTS, # the configuration check's first round, crossed with lr 0.01 and 0.05
                 refine:tuple=({'iters': 1200},), # the configuration check's second round, per fold at its winner
                 size:int=417, # input size (px)
                 n_episodes:int=50, # test episodes per evaluation seed
                 etas:tuple=(0.1, 0.3, 1.)): # IQI's unit-step candidates (eta 0, IQI off, is always one)
-    "Table 1 at CPU scale: the 1x1 fusion conv of ImageNet EfficientNet-Lite0 trained on cached frozen stages, 3 training seeds; lr, fusion start and length chosen per fold on held-out classes"
+    "Table 1 at CPU scale: ImageNet EfficientNet-Lite0 on cached frozen stages (the 1x1 fusion conv trained, and the top stage where `search` offers it), 3 training seeds; lr, `search` and length chosen per fold on held-out classes"
     def make(root=None, results_dir=f'results/table1/{dataset}', runs_dir=f'runs/table1/{dataset}', **kw) -> Experiment:
         cfg = RunConfig(dataset=dataset, root=root, backbone='lite0', weights='imagenet', train_stages=0, size=size,
                         iters=600, lr=1e-2, lr_step=333, val_every=0, ckpt_every=300)
         return Experiment(dataset, cfg, train_seeds=(0, 1, 2), lr_grid=(1e-2, 5e-2), validation='unseen', diagnostic_folds=(0,),
-                          search=({'fusion_init': 'random'}, {'fusion_init': 'identity'}), refine=refine, lr_check_iters=600, lr_check_episodes=150,
+                          search=search, refine=refine, lr_check_iters=600, lr_check_episodes=150,
                           eval_seeds=(0, 1, 2, 3, 4), n_episodes=n_episodes, iqi_step='unit', etas=etas, eta_episodes=300,
                           eta_per_fold=True, untrained_seeds=(0,), results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
@@ -683,7 +686,10 @@ def _paper(dataset:str):
         return Experiment(dataset, cfg, shots=(1, 5), eta_episodes=300, device=kw.pop('device', 'cuda'), results_dir=results_dir, runs_dir=runs_dir, **kw)
     return make
 
-EXPERIMENTS = {'quickstart': _quickstart, 'davis5i': _cpu_table1('davis5i'), 'cocomini5i': _cpu_table1('cocomini5i'),
+EXPERIMENTS = {'quickstart': _quickstart,
+               # DAVIS-5i also offers Lite0's top stage trained at 481 px (the base-class rule's winner there, results/table1_base_rule)
+               'davis5i': _cpu_table1('davis5i', search=FUSION_STARTS + tuple({**s, 'train_stages': 1, 'size': 481} for s in FUSION_STARTS)),
+               'cocomini5i': _cpu_table1('cocomini5i'),
                'synth5i': _cpu_table1('synth5i', size=160, n_episodes=200, etas=(0.03, 0.1, 0.3, 1.)),
                'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
 
