@@ -647,7 +647,7 @@ def summary(exp:Experiment) -> dict:
                 lr_check_min=minutes('lr_check'), train_min=minutes('train_'), eta_min=minutes('eta_'), eval_min=minutes('eval_'),
                 diagnostic_min=minutes('diagnostic'),
                 total_min=round(sum(v for k, v in t.items() if k.startswith(('lr_check', 'train_', 'eta_', 'eval_', 'diagnostic'))) / 60, 1),
-                wall_min=round(t.get('total_s', 0.) / 60, 1))
+                wall_min=round(t['total_s'] / 60, 1) if 'total_s' in t else None)   # None: the pipeline has not finished (no wall time yet)
 
 # %% ../nbs/12_experiment.ipynb #7ed76431
 def _quickstart(root=None, results_dir='runs/quickstart', runs_dir=None, **kw) -> Experiment:
