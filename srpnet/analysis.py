@@ -264,11 +264,13 @@ def silhouette_effects(sils:dict, # {training seed: silhouette DataFrame (`read_
     return pd.DataFrame([dict(space=space, **paired_effect(diffs(space))) for space in spaces]).set_index('space')
 
 # %% ../nbs/16_analysis.ipynb #11402e1d
-def eta_curves(exp:Experiment) -> pd.DataFrame: # one row per model and eta: variant, fold, seed, eta, miou, no_iqi, gain (%)
-    "The experiment's validation curves of IQI's eta (`eta/*.json`) in one table, in mIoU %; gain = miou - no_iqi"
+def eta_curves(exp:Experiment) -> pd.DataFrame: # one row per distinct curve and eta: variant, fold, seed, validation, eta, miou, no_iqi, gain (%)
+    "The experiment's validation curves of IQI's eta (`eta/*.json`) in one table, in mIoU %; gain = miou - no_iqi. A curve shared by a fold's training seeds (unseen-class validation) is listed once, at its first seed"
     rows = [dict(variant=c['variant'], fold=c['fold'], seed=c['seed'], validation=c.get('validation', 'base'), eta=eta, miou=100 * s,
                  no_iqi=100 * c['no_iqi']) for c in map(read_json, sorted((exp.results/'eta').glob('*.json'))) for eta, s in c['scores']]
-    d = pd.DataFrame(rows, columns=['variant', 'fold', 'seed', 'validation', 'eta', 'miou', 'no_iqi'])
+    d = pd.DataFrame(rows, columns=['variant', 'fold', 'seed', 'validation', 'eta', 'miou', 'no_iqi']).sort_values(['variant', 'fold', 'seed', 'eta'])
+    shared = d.validation == 'unseen'      # one selection run's curve per fold, copied to every training seed's file
+    d = d[~shared | (d.seed == d.groupby(['variant', 'fold']).seed.transform('min'))].reset_index(drop=True)
     return d.assign(gain=d.miou - d.no_iqi)
 
 # %% ../nbs/16_analysis.ipynb #f3a6cd48
@@ -277,8 +279,6 @@ def plot_eta_gains(exp:Experiment, ax=None, title:str|None=None): # the experime
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 3.2), layout='constrained')[1]
     for i, (v, g) in enumerate(eta_curves(exp).groupby('variant')):
-        # unseen-class validation scores one selection run per fold and copies it to every training seed: count it once
-        g = pd.concat([g[g.validation != 'unseen'], g[(g.validation == 'unseen') & (g.seed == g.seed.min())]])
         per = 'fold: selection runs' if (g.validation == 'unseen').all() else 'model'
         s, n = g.groupby('eta').gain.agg(['mean', 'min', 'max']), len(g.groupby(['fold', 'seed']))
         ax.fill_between(s.index, s['min'], s['max'], color=f'C{i}', alpha=0.2, lw=0)
@@ -335,20 +335,20 @@ def selection_curves(exp:Experiment, variant:str='F') -> pd.DataFrame: # one row
     logs = []
     for p in sorted((exp.results/'select'/variant).glob('*/*_train_log.csv')):
         c = read_json(next(p.parent.glob('*_on*.json')))   # the candidate's lr and overrides, as its scores record them
-        name = ', '.join([f"lr {c['lr']:g}"] + [f'{k}={v}' for k, v in sorted(c['overrides'].items())])
-        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=name, run=p.name.split('_')[0]))
-    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run'])
+        name = lambda ov: ', '.join([f"lr {c['lr']:g}"] + [f'{k}={v}' for k, v in sorted(ov.items())])
+        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=name(c['overrides']), run=p.name.split('_')[0],
+                    twin=name({k: v for k, v in c['overrides'].items() if k != 'iters'})))   # the same candidate at the default length
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run', 'twin'])
 
 def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None=None):
     "Query loss of each candidate's selection runs (rolling mean over `window` iterations, mean over its runs), one line per candidate; a longer run dashed, in its shorter twin's colour"
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(PAGE_WIDTH / 2, 4.2), layout='constrained')[1]
     d = selection_curves(exp)
-    twin = lambda c: re.sub(r', iters=\d+', '', c)          # the same candidate at the default length
-    colour = {b: f'C{i}' for i, b in enumerate(sorted(set(map(twin, d.candidate.unique()))))}
-    for c, g in d.groupby('candidate'):
+    colour = {b: f'C{i}' for i, b in enumerate(sorted(d.twin.unique()))}
+    for (c, twin), g in d.groupby(['candidate', 'twin']):
         loss = g.pivot_table(index='iter', columns='run', values='loss_query').mean(1).rolling(window, min_periods=1).mean()
-        ax.plot(loss.index, loss.values, color=colour[twin(c)], lw=1.2, ls='--' if c != twin(c) else '-', label=c)
+        ax.plot(loss.index, loss.values, color=colour[twin], lw=1.2, ls='--' if c != twin else '-', label=c)
     ax.set_xlabel('iteration'); ax.set_ylabel(f'query loss (rolling {window})'); ax.set_title(title or exp.name)
     ax.legend(fontsize=MIN_FONT, title='candidate', title_fontsize=MIN_FONT, loc='upper center', bbox_to_anchor=(0.5, -0.2), frameon=False)   # below: the curves stay visible
     return ax
