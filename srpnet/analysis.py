@@ -56,9 +56,9 @@ def eta_source(exp:Experiment, variant:str, fold:int, seed:int=0) -> str:
 def fold_episodes(exp:Experiment, fold:int, # the experiment and its test fold
                   n_episodes:int, episode_seed:int=0, # how many episodes, sampled with which seed
                   model:SRPNet|None=None): # normalise the images for this model's backbone (None: ImageNet)
-    "The fold's test episodes (split 'val': the fold's unseen classes) with the experiment's data settings"
+    "The fold's test episodes (split 'val': the fold's unseen classes) with the data settings its models ran with (the fold's chosen input size, e.g.)"
     kw = dict(zip(('mean', 'std'), normalisation(model))) if model is not None else {}
-    return make_dataset(replace(exp.config, fold=fold), 'val', n_episodes, seed=episode_seed, **kw)
+    return make_dataset(run_config(exp, 'F', fold), 'val', n_episodes, seed=episode_seed, **kw)   # every variant of a fold shares its data settings
 
 # %% ../nbs/16_analysis.ipynb #e6f3c149
 def _fold_models(exp:Experiment, fold:int, seed:int, n_episodes:int, episode_seed:int, variants:tuple=QUERY_ROWS) -> tuple:
@@ -391,7 +391,7 @@ def score_episodes(exp:Experiment, fold:int, seed:int=0, # the experiment, test 
         rows.append(dict(fold=fold, episode=i, class_id=c, class_name=dataset.class_name(c), support_id=spec.support_ids[0][0],
                          query_id=spec.query_ids[0], **variant_ious(predict_variants(models, caches, dataset, spec, variants), c)))
     log(f'fold {fold}: {n_episodes} episodes, models {list(models)}, {time.time() - t0:.0f} s')
-    config = replace(exp.config, fold=fold, seed=seed, out=repo_relative(exp.runs))
+    config = replace(run_config(exp, 'F', fold, seed), out=repo_relative(exp.runs))   # the fold's data settings, as `fold_episodes` used them
     info = dict(run_config=config.record(),
                 eta={v: dict(eta=float(models[VARIANTS[v].trained].eta), source=eta_source(exp, VARIANTS[v].trained, fold, seed))
                      for v in variants if VARIANTS[v].use_iqi},
