@@ -627,7 +627,7 @@ def config_candidates(exp:Experiment):
 
 # %% ../nbs/12_experiment.ipynb #52a0ac41
 def summary(exp:Experiment) -> dict:
-    "Scale and cost of an experiment, from its files: config, the choice (per fold when they differ), seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the pipeline's wall time (`wall_min`: less when jobs ran in parallel)"
+    "Scale and cost of an experiment, from its files: config, the choice (per fold when they differ), seeds, episodes, minutes per stage, their sum (`total_min`: the cost as one process) and the wall time of the pipeline's last call (`wall_min`: less when jobs ran in parallel; a resumed run's earlier calls are not in it)"
     t = read_timings(exp)
     minutes = lambda prefix: round(sum(v for k, v in t.items() if k.startswith(prefix)) / 60, 1)
     choice = exp.results/'config_choice.json'
