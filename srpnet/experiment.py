@@ -687,8 +687,9 @@ def _paper(dataset:str):
     return make
 
 EXPERIMENTS = {'quickstart': _quickstart,
-               # DAVIS-5i also offers Lite0's top stage trained at 481 px (the base-class rule's winner there, results/table1_base_rule)
-               'davis5i': _cpu_table1('davis5i', search=FUSION_STARTS + tuple({**s, 'train_stages': 1, 'size': 481} for s in FUSION_STARTS)),
+               # DAVIS-5i also offers Lite0's top stage trained at 481 px (the base-class rule's winner there, results/table1_base_rule),
+               # and no 1200-iteration round: its selection curves flatten by 300-400 iterations (nbs/21_ablation)
+               'davis5i': _cpu_table1('davis5i', search=FUSION_STARTS + tuple({**s, 'train_stages': 1, 'size': 481} for s in FUSION_STARTS), refine=()),
                'cocomini5i': _cpu_table1('cocomini5i'),
                'synth5i': _cpu_table1('synth5i', size=160, n_episodes=200, etas=(0.03, 0.1, 0.3, 1.)),
                'pascal5i': _paper('pascal5i'), 'coco20i': _paper('coco20i')}
