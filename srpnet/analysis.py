@@ -332,12 +332,11 @@ def compare_tables(exps:dict, # {label: Experiment}, e.g. {'base-class rule': ..
 # %% ../nbs/16_analysis.ipynb #fed48d8d
 def selection_curves(exp:Experiment, variant:str='F') -> pd.DataFrame: # one row per (candidate, selection run, iteration)
     "The selection runs' training logs (<results>/select/<variant>/<candidate>/*_train_log.csv) in one table"
-    logs = []
+    logs, name = [], lambda lr, ov: ', '.join([f"lr {lr:g}"] + [f'{k}={v}' for k, v in sorted(ov.items())])
     for p in sorted((exp.results/'select'/variant).glob('*/*_train_log.csv')):
         c = read_json(next(p.parent.glob('*_on*.json')))   # the candidate's lr and overrides, as its scores record them
-        name = lambda ov: ', '.join([f"lr {c['lr']:g}"] + [f'{k}={v}' for k, v in sorted(ov.items())])
-        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=name(c['overrides']), run=p.name.split('_')[0],
-                    twin=name({k: v for k, v in c['overrides'].items() if k != 'iters'})))   # the same candidate at the default length
+        logs.append(pd.read_csv(p)[['iter', 'loss_query']].assign(candidate=name(c['lr'], c['overrides']), run=p.name.split('_')[0],
+                    twin=name(c['lr'], {k: v for k, v in c['overrides'].items() if k != 'iters'})))   # the same candidate at the default length
     return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=['iter', 'loss_query', 'candidate', 'run', 'twin'])
 
 def plot_selection_curves(exp:Experiment, ax=None, window:int=50, title:str|None=None):
